@@ -1,0 +1,46 @@
+# Declarations of the C core (fastinit/src/fastinit.h).
+from libc.stdint cimport uint32_t, uint64_t
+
+cdef extern from "src/fastinit.h" nogil:
+    enum:
+        FI_MAX_DIMS
+        FI_LANES
+        FI_GROUP_U32
+        FI_GROUP_F64
+
+    ctypedef enum fi_dist:
+        FI_BITS
+        FI_UNIFORM
+        FI_NORMAL
+
+    ctypedef enum fi_dtype:
+        FI_U32
+        FI_F32
+        FI_F64
+
+    ctypedef enum fi_isa:
+        FI_ISA_SCALAR
+        FI_NISA
+
+    ctypedef struct fi_request:
+        uint32_t key[2]
+        uint32_t stream[2]
+        fi_dist dist
+        fi_dtype dtype
+        double low, span, high_below
+        double loc, scale
+
+    ctypedef struct fi_layout:
+        uint64_t n_runs, run_len, base
+        int outer_ndim
+        uint64_t outer_shape[FI_MAX_DIMS]
+        uint64_t outer_stride[FI_MAX_DIMS]
+
+    int fi_fill(void *out, const fi_layout *layout, uint64_t e0, uint64_t e1,
+                const fi_request *req, int nthreads) noexcept
+    void fi_philox4x32(int rounds, const uint32_t *ctr_in, const uint32_t *key,
+                       uint32_t *out) noexcept
+    fi_isa fi_best_isa() noexcept
+    fi_isa fi_get_isa() noexcept
+    int fi_set_isa(fi_isa isa) noexcept
+    const char *fi_isa_name(fi_isa isa) noexcept

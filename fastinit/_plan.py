@@ -1,0 +1,229 @@
+"""Validation of the arguments every generator shares (shape, seed, stream,
+dtype, out, index, threads) and the call into the C core. Everything is
+checked before any memory is touched."""
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core
+
+SEED_LIMIT = 2**64
+# Logical element count limit: flat indices must fit an int64 (NumPy's own
+# limit), which also keeps every Philox block number below 2**64.
+MAX_ELEMENTS = 2**63 - 1
+# Below this many output elements per thread, a thread costs more than it saves.
+MIN_ELEMENTS_PER_THREAD = 1 << 16
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+
+
+def check_shape(shape) -> tuple:
+    """An int or a sequence of ints >= 0, as a tuple of Python ints."""
+    if _is_int(shape):
+        dims = (shape,)
+    elif isinstance(shape, (tuple, list)):
+        dims = tuple(shape)
+    else:
+        raise TypeError(f"shape must be an int or a tuple of ints, got {type(shape).__name__} {shape!r}")
+    for d in dims:
+        if not _is_int(d):
+            raise TypeError(f"shape must contain only ints (not bool or float), got {shape!r}")
+        if d < 0:
+            raise ValueError(f"shape must not contain negative dimensions, got {shape!r}")
+    dims = tuple(int(d) for d in dims)
+    if math.prod(dims) > MAX_ELEMENTS:
+        raise ValueError(f"shape {dims} has {math.prod(dims)} elements; at most 2**63 - 1 are allowed")
+    return dims
+
+
+def check_uint64(name: str, value) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int in [0, 2**64), got {type(value).__name__} {value!r}")
+    value = int(value)
+    if not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"{name} must be in [0, 2**64), got {value}")
+    return value
+
+
+def check_seed(seed) -> int:
+    """None draws 64 bits from the OS; otherwise an int in [0, 2**64)."""
+    if seed is None:
+        return int.from_bytes(os.urandom(8), "little")
+    return check_uint64("seed", seed)
+
+
+def default_threads() -> int:
+    """FASTINIT_NUM_THREADS if set, else the CPUs this process may run on."""
+    env = os.environ.get("FASTINIT_NUM_THREADS")
+    if env is not None and env.strip():
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"FASTINIT_NUM_THREADS must be a positive int, got {env!r}") from None
+        if n < 1:
+            raise ValueError(f"FASTINIT_NUM_THREADS must be a positive int, got {env!r}")
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_threads(threads) -> int:
+    if threads is None:
+        return default_threads()
+    if not _is_int(threads):
+        raise TypeError(f"threads must be a positive int or None, got {type(threads).__name__} {threads!r}")
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    return int(threads)
+
+
+def check_dtype(dtype, out, allowed) -> np.dtype:
+    """dtype=None means out's dtype if out is given, else float32."""
+    if dtype is None:
+        dtype = out.dtype if isinstance(out, np.ndarray) else allowed[0]
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be one of {[np.dtype(a).name for a in allowed]}, got {dtype!r}") from None
+    if dt not in [np.dtype(a) for a in allowed]:
+        raise TypeError(f"dtype must be one of {[np.dtype(a).name for a in allowed]}, got {dt.name}")
+    return dt
+
+
+def check_index(index, shape: tuple) -> tuple:
+    """index: None, a slice or a tuple of slices (step 1) over the leading axes.
+    Returns (start, stop) per axis, normalized like NumPy but strict: a bound
+    outside [-n, n] is an error rather than clipped."""
+    if index is None:
+        return tuple((0, n) for n in shape)
+    if isinstance(index, slice):
+        index = (index,)
+    if not isinstance(index, tuple):
+        raise TypeError(f"index must be a slice or a tuple of slices, got {type(index).__name__} {index!r}")
+    if len(index) > len(shape):
+        raise ValueError(f"index has {len(index)} entries but shape {shape} has only {len(shape)} axes")
+    box = []
+    for axis, (s, n) in enumerate(zip(index, shape)):
+        if not isinstance(s, slice):
+            raise TypeError(f"index entries must be slices, got {s!r} for axis {axis}")
+        if s.step is not None and (not _is_int(s.step) or s.step != 1):
+            raise ValueError(f"index slices must have step 1, got step {s.step!r} for axis {axis}")
+        bounds = []
+        for name, b, default in (("start", s.start, 0), ("stop", s.stop, n)):
+            if b is None:
+                bounds.append(default)
+                continue
+            if not _is_int(b):
+                raise TypeError(f"index {name} must be an int or None, got {b!r} for axis {axis}")
+            b = int(b)
+            if not -n <= b <= n:
+                raise ValueError(f"index {name} {b} is out of range for axis {axis} of size {n}")
+            bounds.append(b + n if b < 0 else b)
+        start, stop = bounds
+        box.append((start, max(start, stop)))
+    box.extend((0, n) for n in shape[len(index):])
+    return tuple(box)
+
+
+def check_out(out, shape: tuple, dtype: np.dtype):
+    if out is None:
+        return None
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, expected {shape}")
+    if out.dtype != dtype:
+        raise TypeError(f"out has dtype {out.dtype}, expected {dtype}")
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    return out
+
+
+def layout_of(shape: tuple, box: tuple) -> tuple:
+    """The output block box of the C-order array shape as runs of consecutive
+    logical elements: (n_runs, run_len, base, outer_shape, outer_stride)."""
+    strides = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    base = sum(start * st for (start, _), st in zip(box, strides))
+    # trailing axes taken whole merge into one run with the last partial axis
+    last = len(shape) - 1
+    while last >= 0 and box[last] == (0, shape[last]):
+        last -= 1
+    if last < 0:
+        return (1, math.prod(shape), 0, (), ())
+    run_len = (box[last][1] - box[last][0]) * strides[last]
+    outer = [(stop - start, strides[d]) for d, (start, stop) in enumerate(box[:last]) if stop - start != 1]
+    if len(outer) > _core.MAX_DIMS:
+        raise ValueError(f"index leaves {len(outer)} partial axes; at most {_core.MAX_DIMS} are supported")
+    n_runs = math.prod(e for e, _ in outer)
+    return (n_runs, run_len, base, tuple(e for e, _ in outer), tuple(s for _, s in outer))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Validated common arguments of one generation call."""
+
+    shape: tuple       # full logical shape (fans come from it)
+    out_shape: tuple   # shape of the returned block
+    box: tuple
+    dtype: np.dtype
+    seed: int
+    stream: int
+    out: object
+    threads: int
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.out_shape)
+
+
+def plan(shape, seed, stream, dtype, out, index, threads, allowed_dtypes) -> Plan:
+    shape = check_shape(shape)
+    seed = check_seed(seed)
+    stream = check_uint64("stream", stream)
+    dt = check_dtype(dtype, out, allowed_dtypes)
+    box = check_index(index, shape)
+    out_shape = tuple(stop - start for start, stop in box)
+    out = check_out(out, out_shape, dt)
+    threads = check_threads(threads)
+    return Plan(shape, out_shape, box, dt, seed, stream, out, threads)
+
+
+def run(p: Plan, dist: str, **params) -> np.ndarray:
+    """Generate p's block with the distribution dist (C-core parameters in
+    params) into p.out or a new array."""
+    out = p.out if p.out is not None else np.empty(p.out_shape, dtype=p.dtype)
+    n = p.size
+    if n == 0:
+        return out
+    threads = max(1, min(p.threads, n // MIN_ELEMENTS_PER_THREAD))
+    _core.fill(out, dist, p.seed, p.stream, layout_of(p.shape, p.box), threads, **params)
+    return out
+
+
+def as_float(name: str, value, *, positive=False, nonnegative=False) -> float:
+    """A finite real number (not bool); optionally > 0 or >= 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be > 0, got {v}")
+    if nonnegative and v < 0:
+        raise ValueError(f"{name} must be >= 0, got {v}")
+    return v
+
+

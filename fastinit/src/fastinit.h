@@ -1,0 +1,59 @@
+/* fastinit C core: public declarations. The C knows nothing of Python, fans or
+ * gains: it fills element ranges of a logical flat array whose element i is a
+ * pure function of (key, stream, i) under the lane-group layout of DESIGN.md. */
+#ifndef FASTINIT_H
+#define FASTINIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FI_LANES 16        /* Philox counters per lane group */
+#define FI_GROUP_U32 64    /* 32-bit outputs per lane group (4 words x 16) */
+#define FI_GROUP_F64 32    /* float64 outputs per lane group (2 per counter) */
+
+typedef enum { FI_BITS = 0, FI_UNIFORM = 1, FI_NORMAL = 2, FI_NDIST } fi_dist;
+typedef enum { FI_U32 = 0, FI_F32 = 1, FI_F64 = 2, FI_NDTYPE } fi_dtype;
+typedef enum { FI_ISA_SCALAR = 0, FI_NISA } fi_isa;
+
+/* Everything a kernel needs to produce values; built once per call. */
+typedef struct {
+    uint32_t key[2];      /* (seed & 0xFFFFFFFF, seed >> 32) */
+    uint32_t stream[2];   /* counter words 2, 3 */
+    fi_dist dist;
+    fi_dtype dtype;
+    /* uniform: low + span * u, then min(., high_below) so high is never returned;
+     * normal: loc + scale * z */
+    double low, span, high_below;
+    double loc, scale;
+} fi_request;
+
+/* The output is a sequence of n_runs runs of run_len consecutive logical
+ * elements each, written one after the other. Run r starts at logical flat
+ * index base + sum_d idx_d * outer_stride[d], where idx is r in the mixed radix
+ * outer_shape (C order). A whole array is one run. */
+#define FI_MAX_DIMS 32
+typedef struct {
+    uint64_t n_runs, run_len, base;
+    int outer_ndim;
+    uint64_t outer_shape[FI_MAX_DIMS];
+    uint64_t outer_stride[FI_MAX_DIMS];
+} fi_layout;
+
+/* Fill output elements [e0, e1) of out (which holds n_runs * run_len elements
+ * of req->dtype; the caller may fill it in several calls) using up to nthreads
+ * threads, each on whole lane groups of the output. Results never depend on
+ * nthreads or on how [0, n_runs * run_len) is split into calls. Returns the
+ * number of threads used, 0 if the (dist, dtype) pair does not exist. */
+int fi_fill(void *out, const fi_layout *layout, uint64_t e0, uint64_t e1, const fi_request *req, int nthreads);
+
+/* Philox4x32 with R rounds, for known-answer tests. */
+void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], uint32_t out[4]);
+
+/* ISA dispatch: the best path the CPU supports is picked once; a path can be
+ * forced (e.g. for tests). fi_set_isa returns 0 if the CPU lacks the path. */
+fi_isa fi_best_isa(void);
+fi_isa fi_get_isa(void);
+int fi_set_isa(fi_isa isa);
+const char *fi_isa_name(fi_isa isa);
+
+#endif
