@@ -1,0 +1,248 @@
+"""Benchmark cases shared by ``python -m fastinit bench`` (a side-by-side
+table) and the pytest-benchmark suite in ``benchmarks/``.
+
+Each case is an initializer, a dtype, a size and a target (a fresh array or an
+existing ``out=`` buffer). Contenders: fastinit with default threads and with
+one thread, the pure-NumPy version a user would write, ``torch.nn.init`` and
+``mkl_random`` when installed, and the memory floor (``np.ones`` for a fresh
+array, ``out.fill(1.0)`` for an existing one), so every time can be read as a
+multiple of the cost of just writing the memory.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+import fastinit
+
+SIZES = {"64x64": (64, 64), "1e6": (1000, 1000), "1e7": (10000, 1000), "1e8": (10000, 10000)}
+INITIALIZERS = ("he_normal", "glorot_uniform", "lecun_normal")
+SEED = 12345
+
+
+@dataclass(frozen=True)
+class Case:
+    initializer: str
+    dtype: str
+    size: str
+    target: str  # "fresh" or "out"
+
+    @property
+    def shape(self):
+        return SIZES[self.size]
+
+    @property
+    def group(self) -> str:
+        return f"{self.initializer}-{self.dtype}-{self.size}-{self.target}"
+
+
+def _param(initializer: str, shape) -> float:
+    """std (normal) or bound (uniform) of the initializer for shape."""
+    fan_in, fan_out = fastinit.compute_fans(shape)
+    if initializer == "he_normal":
+        return math.sqrt(2.0 / fan_in)
+    if initializer == "lecun_normal":
+        return math.sqrt(1.0 / fan_in)
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+def _numpy_fn(case: Case, out):
+    """What a NumPy user writes today."""
+    dt, shape = np.dtype(case.dtype), case.shape
+    p = _param(case.initializer, shape)
+    normal = case.initializer != "glorot_uniform"
+    if out is None:
+        if normal:
+            return lambda: np.random.default_rng(SEED).standard_normal(shape, dtype=dt) * dt.type(p)
+        return lambda: np.random.default_rng(SEED).uniform(-p, p, shape).astype(dt)
+
+    def into_out(buf=out):
+        rng = np.random.default_rng(SEED)
+        if normal:
+            rng.standard_normal(dtype=dt, out=buf)
+            buf *= dt.type(p)
+        else:
+            rng.random(dtype=dt, out=buf)
+            buf *= dt.type(2 * p)
+            buf -= dt.type(p)
+        return buf
+    return into_out
+
+
+def _torch_fn(case: Case, out):
+    import torch
+
+    init = {"he_normal": lambda t: torch.nn.init.kaiming_normal_(t, mode="fan_in", nonlinearity="relu"),
+            "glorot_uniform": torch.nn.init.xavier_uniform_,
+            "lecun_normal": lambda t: torch.nn.init.normal_(t, 0.0, _param("lecun_normal", case.shape))}
+    init = init[case.initializer]
+    tdt = getattr(torch, case.dtype)
+    if out is None:
+        return lambda: init(torch.empty(case.shape, dtype=tdt))
+    t = torch.from_numpy(out)
+    return lambda: init(t)
+
+
+def _mkl_fn(case: Case, out):
+    import mkl_random
+
+    p = _param(case.initializer, case.shape)
+    if case.initializer == "glorot_uniform":
+        return lambda: mkl_random.RandomState(SEED, brng="PHILOX4X32X10").uniform(-p, p, case.shape).astype(case.dtype)
+    return lambda: mkl_random.RandomState(SEED, brng="PHILOX4X32X10").normal(0.0, p, case.shape).astype(case.dtype)
+
+
+def _floor_fn(case: Case, out):
+    if out is None:
+        return lambda: np.ones(case.shape, dtype=case.dtype)
+    return lambda: out.fill(1.0)
+
+
+def _fastinit_fn(threads):
+    def make(case: Case, out):
+        fn = getattr(fastinit, case.initializer)
+        return lambda: fn(case.shape, SEED, dtype=case.dtype, out=out, threads=threads)
+    return make
+
+
+# name -> (factory(case, out) -> zero-argument callable, module it needs or None)
+CONTENDERS = {
+    "fastinit": (_fastinit_fn(None), None),
+    "fastinit-1thread": (_fastinit_fn(1), None),
+    "numpy": (_numpy_fn, None),
+    "torch": (_torch_fn, "torch"),
+    "mkl_random": (_mkl_fn, "mkl_random"),
+    "memory-floor": (_floor_fn, None),
+}
+
+
+def available(contender: str) -> bool:
+    module = CONTENDERS[contender][1]
+    if module is None:
+        return True
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def make_call(contender: str, case: Case):
+    """A zero-argument callable running contender on case (its out= buffer,
+    if any, allocated and touched here, outside the timing)."""
+    out = np.ones(case.shape, dtype=case.dtype) if case.target == "out" else None
+    return CONTENDERS[contender][0](case, out)
+
+
+def all_cases(sizes=tuple(SIZES), dtypes=("float32", "float64"), targets=("fresh", "out")):
+    return [Case(i, d, s, t) for s in sizes for i in INITIALIZERS for d in dtypes for t in targets]
+
+
+def time_call(fn, min_time: float, max_repeat: int) -> float:
+    """Median seconds per call over repeats lasting about min_time (after one warm-up call)."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < max_repeat and (len(times) < 3 or time.perf_counter() - start < min_time):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run_table(cases, contenders, min_time=0.2, max_repeat=50, file=sys.stdout):
+    """Time every contender on every case and print one table per case."""
+    print(f"fastinit {fastinit.__version__}, numpy {np.__version__}; median of repeats; "
+          "GB/s counts output bytes; 'x floor' = time / memory-floor time", file=file)
+    header = f"{'case':38s} {'contender':17s} {'ns/elem':>9s} {'GB/s':>7s} {'vs numpy':>9s} {'x floor':>8s}"
+    print(header, file=file)
+    print("-" * len(header), file=file)
+    rows = []
+    for case in cases:
+        n = math.prod(case.shape)
+        nbytes = n * np.dtype(case.dtype).itemsize
+        times = {}
+        for name in contenders:
+            if available(name):
+                times[name] = time_call(make_call(name, case), min_time, max_repeat)
+        for name, t in times.items():
+            vs_numpy = times["numpy"] / t if "numpy" in times else float("nan")
+            floor = t / times["memory-floor"] if "memory-floor" in times else float("nan")
+            print(f"{case.group:38s} {name:17s} {t / n * 1e9:9.3f} {nbytes / t / 1e9:7.2f} "
+                  f"{vs_numpy:8.1f}x {floor:7.2f}x", file=file)
+            rows.append((case, name, t))
+        print(file=file)
+    return rows
+
+
+SHOWCASE = (
+    ("he_normal", (512, 256), {}),
+    ("glorot_uniform", (784, 300), {}),
+    ("lecun_normal", (3, 3, 64, 128), {}),
+    ("he_uniform", (64, 3, 7, 7), {"layout": "torch"}),
+    ("glorot_normal", (4096, 1024), {}),
+)
+
+
+def print_showcase(file=sys.stdout):
+    """A few initialized arrays: shape, empirical std against the formula."""
+    print("A few initialized arrays (seed 0): empirical std vs the formula", file=file)
+    print(f"{'initializer':15s} {'shape':18s} {'layout':7s} {'fan_in':>7s} {'fan_out':>7s} "
+          f"{'formula std':>12s} {'measured':>10s} {'ratio':>7s}", file=file)
+    for name, shape, kw in SHOWCASE:
+        fan_in, fan_out = fastinit.compute_fans(shape, layout=kw.get("layout"))
+        std = {"he_normal": math.sqrt(2 / fan_in), "he_uniform": math.sqrt(2 / fan_in),
+               "lecun_normal": math.sqrt(1 / fan_in),
+               "glorot_uniform": math.sqrt(2 / (fan_in + fan_out)),
+               "glorot_normal": math.sqrt(2 / (fan_in + fan_out))}[name]
+        x = getattr(fastinit, name)(shape, 0, **kw)
+        measured = float(x.std(dtype=np.float64))
+        print(f"{name:15s} {str(shape):18s} {kw.get('layout') or 'numpy':7s} {fan_in:7d} {fan_out:7d} "
+              f"{std:12.6f} {measured:10.6f} {measured / std:7.4f}", file=file)
+    print(file=file)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="fastinit bench",
+        description="Time fastinit against NumPy (and torch / mkl_random if installed) and the "
+                    "memory floor; prints one side-by-side table.")
+    parser.add_argument("--sizes", default="64x64,1e6,1e8",
+                        help=f"comma-separated sizes from {list(SIZES)} (default: %(default)s)")
+    parser.add_argument("--dtypes", default="float32,float64", help="default: %(default)s")
+    parser.add_argument("--targets", default="fresh,out", help="fresh and/or out (default: %(default)s)")
+    parser.add_argument("--initializers", default=",".join(INITIALIZERS), help="default: %(default)s")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS), help="default: %(default)s")
+    parser.add_argument("--no-showcase", action="store_true",
+                        help="skip the table of initialized arrays (std vs formula)")
+    parser.add_argument("--min-time", type=float, default=0.2,
+                        help="seconds of repeats per contender and case (default: %(default)s)")
+    args = parser.parse_args(argv)
+
+    def pick(text, allowed, what):
+        items = [x for x in text.split(",") if x]
+        bad = [x for x in items if x not in allowed]
+        if bad:
+            parser.error(f"unknown {what} {bad}; choose from {list(allowed)}")
+        return items
+
+    sizes = pick(args.sizes, SIZES, "size")
+    dtypes = pick(args.dtypes, ("float32", "float64"), "dtype")
+    targets = pick(args.targets, ("fresh", "out"), "target")
+    inits = pick(args.initializers, INITIALIZERS, "initializer")
+    contenders = pick(args.contenders, CONTENDERS, "contender")
+    cases = [c for c in all_cases(sizes, dtypes, targets) if c.initializer in inits]
+    if not args.no_showcase:
+        print_showcase()
+    run_table(cases, contenders, min_time=args.min_time)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
