@@ -46,8 +46,14 @@ def _uniform_params(low: float, high: float, dtype: np.dtype) -> dict:
     lo, hi = t(low), t(high)
     if not lo < hi:
         raise ValueError(f"low must be < high in {dtype.name}, got low={low!r}, high={high!r}")
+    span = float(hi) - float(lo)
+    with np.errstate(over="ignore"):
+        span_finite = np.isfinite(t(span))
+    if not span_finite:
+        # low + inf * u would be nan or inf for every u
+        raise ValueError(f"high - low must be finite in {dtype.name}, got low={low!r}, high={high!r}")
     top = np.nextafter(hi, t(-np.inf))
-    return dict(low=float(lo), span=float(hi) - float(lo), high_below=float(top))
+    return dict(low=float(lo), span=span, high_below=float(top))
 
 
 def _fan(shape, mode, fan_in, fan_out, in_axis, out_axis, layout) -> float:
