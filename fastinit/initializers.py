@@ -74,6 +74,8 @@ def _scaled(p, distribution: str, variance_scale: float, fan: float) -> np.ndarr
     """N(0, scale/fan) or U(-a, a) with a = sqrt(3 scale/fan)."""
     if p.size == 0:  # a fan may be 0 here; there is nothing to draw
         return _plan.run(p, "uniform")
+    if variance_scale == 0:  # gain=0: every weight is 0 (U(-0, 0) has no open interval)
+        return _plan.run(p, "uniform", low=0.0, span=0.0, high_below=0.0)
     if distribution == "normal":
         return _plan.run(p, "normal", loc=0.0, scale=math.sqrt(variance_scale / fan))
     bound = math.sqrt(3.0 * variance_scale / fan)
