@@ -151,6 +151,7 @@ def glorot_normal(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None,
 
 def _he(distribution, shape, seed, a, mode, nonlinearity, gain, common, fan_kw):
     p = _plan_float(shape, seed, **common)
+    a = _plan.as_float("a", a)
     if gain is None:
         gain = calculate_gain(nonlinearity, a)
     gain = _plan.as_float("gain", gain, nonnegative=True)
