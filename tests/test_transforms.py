@@ -148,3 +148,44 @@ def test_normal_f32_angle_boundaries(k, position):
         assert abs(got[full]) == pytest.approx(abs(float(want[full])), rel=3e-7)
         # angle 0, pi/2, pi, 3pi/2: the nonzero one is +cos, +sin, -cos, -sin
         assert np.sign(got[full]) == [1, 1, -1, -1][quadrant]
+
+
+# float64 counterparts, found the same way in the first 2**27 words of SEED
+# (u1 = 2**-53 itself would need 53 zero bits): radius words (word 1, the high
+# word of u1) with w >> 11 == 0, so u1 <= 2**-21; angle words (word 3, the high
+# word of the angle) with w >> 11 at and just below every multiple of 2**18, so
+# the angle is within 2**32 / 2**53 turn of a quadrant or octant boundary.
+LARGE_RADIUS_WORDS_F64 = [4917147, 6919581, 29329114, 34940566]
+ANGLE_WORDS_F64 = {
+    0: 990969, 262143: 913403, 262144: 4905139, 524287: 938489, 524288: 3327679,
+    786431: 3856950, 786432: 1033471, 1048575: 11569151, 1048576: 16491453,
+    1310719: 10053680, 1310720: 16071601, 1572863: 777333, 1572864: 6838384,
+    1835007: 2733434, 1835008: 6160506, 2097151: 6071357,
+}
+
+
+def _normal_pair_f64(position):
+    g, lane = position // 64, position % 16
+    cos_at = 32 * g + lane
+    got = fastinit.normal(HUGE, SEED, dtype=np.float64, index=(slice(cos_at, cos_at + 17),))[[0, 16]]
+    want = philox_ref.normal_f64_ideal(SEED, 0, cos_at, 17)[[0, 16]]
+    return got, want
+
+
+@pytest.mark.parametrize("position", LARGE_RADIUS_WORDS_F64)
+def test_normal_f64_large_radius(position):
+    assert position % 64 // 16 == 1 and _word(position) >> 11 == 0
+    got, want = _normal_pair_f64(position)
+    assert philox_ref.ulp_error(got, want, np.float64).max() <= MAX_ULP
+    assert np.hypot(*got) > np.sqrt(-2 * np.log(2.0**-21))
+
+
+@pytest.mark.parametrize("high, position", sorted(ANGLE_WORDS_F64.items()))
+def test_normal_f64_angle_boundaries(high, position):
+    assert position % 64 // 16 == 3 and _word(position) >> 11 == high
+    got, want = _normal_pair_f64(position)
+    # relative accuracy holds for the tiny one of (cos, sin) too
+    assert philox_ref.ulp_error(got, want, np.float64).max() <= MAX_ULP
+    assert (np.sign(got) == np.sign(want.astype(np.float64))).all()
+    if high % 2**19 == 0:
+        assert min(abs(got)) < 1e-5 * max(abs(got))
