@@ -316,3 +316,27 @@ def test_public_names():
         "normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform"])
     for name in fastinit.__all__:
         assert getattr(fastinit, name).__doc__
+
+
+@pytest.mark.parametrize("name, torch_name, kwargs", [
+    ("xavier_uniform", "xavier_uniform_", {"gain": 1.5}),
+    ("xavier_normal", "xavier_normal_", {}),
+    ("kaiming_uniform", "kaiming_uniform_", {"a": math.sqrt(5), "nonlinearity": "leaky_relu"}),
+    ("kaiming_normal", "kaiming_normal_", {"mode": "fan_out"}),
+    ("kaiming_normal", "kaiming_normal_", {"nonlinearity": "tanh"}),
+])
+def test_same_distribution_as_torch(name, torch_name, kwargs):
+    """With layout='torch', the torch initializer of the same name draws from
+    the same distribution: equal std (within 5 standard errors of the
+    difference) and, for uniform, the same bound."""
+    torch = pytest.importorskip("torch")
+    shape = (128, 64, 3, 3)
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn.init, torch_name)(torch.empty(shape, dtype=torch.float64), **kwargs).numpy()
+    ours = getattr(fastinit, name)(shape, 0, layout="torch", dtype=np.float64, **kwargs)
+    # se of the difference of two independent std estimates: sqrt(2) * s / sqrt(2n)
+    # for normal samples (smaller for uniform ones)
+    se = ours.std() / math.sqrt(ours.size)
+    assert abs(ours.std() - theirs.std()) < 5 * se
+    if "uniform" in name:
+        assert abs(ours).max() == pytest.approx(abs(theirs).max(), rel=1e-3)
