@@ -88,14 +88,16 @@ def check_threads(threads) -> int:
 
 def check_dtype(dtype, out, allowed) -> np.dtype:
     """dtype=None means out's dtype if out is given, else float32."""
+    name = "dtype"
     if dtype is None:
         dtype = out.dtype if isinstance(out, np.ndarray) else allowed[0]
+        name = "out.dtype" if isinstance(out, np.ndarray) else name
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"dtype must be one of {[np.dtype(a).name for a in allowed]}, got {dtype!r}") from None
+        raise TypeError(f"{name} must be one of {[np.dtype(a).name for a in allowed]}, got {dtype!r}") from None
     if dt not in [np.dtype(a) for a in allowed]:
-        raise TypeError(f"dtype must be one of {[np.dtype(a).name for a in allowed]}, got {dt.name}")
+        raise TypeError(f"{name} must be one of {[np.dtype(a).name for a in allowed]}, got {dt.name}")
     return dt
 
 

@@ -46,8 +46,14 @@ def _uniform_params(low: float, high: float, dtype: np.dtype) -> dict:
     lo, hi = t(low), t(high)
     if not lo < hi:
         raise ValueError(f"low must be < high in {dtype.name}, got low={low!r}, high={high!r}")
+    span = float(hi) - float(lo)
+    with np.errstate(over="ignore"):
+        span_finite = np.isfinite(t(span))
+    if not span_finite:
+        # low + inf * u would be nan or inf for every u
+        raise ValueError(f"high - low must be finite in {dtype.name}, got low={low!r}, high={high!r}")
     top = np.nextafter(hi, t(-np.inf))
-    return dict(low=float(lo), span=float(hi) - float(lo), high_below=float(top))
+    return dict(low=float(lo), span=span, high_below=float(top))
 
 
 def _fan(shape, mode, fan_in, fan_out, in_axis, out_axis, layout) -> float:
@@ -68,6 +74,8 @@ def _scaled(p, distribution: str, variance_scale: float, fan: float) -> np.ndarr
     """N(0, scale/fan) or U(-a, a) with a = sqrt(3 scale/fan)."""
     if p.size == 0:  # a fan may be 0 here; there is nothing to draw
         return _plan.run(p, "uniform")
+    if variance_scale == 0:  # gain=0: every weight is 0 (U(-0, 0) has no open interval)
+        return _plan.run(p, "uniform", low=0.0, span=0.0, high_below=0.0)
     if distribution == "normal":
         return _plan.run(p, "normal", loc=0.0, scale=math.sqrt(variance_scale / fan))
     bound = math.sqrt(3.0 * variance_scale / fan)
@@ -143,6 +151,7 @@ def glorot_normal(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None,
 
 def _he(distribution, shape, seed, a, mode, nonlinearity, gain, common, fan_kw):
     p = _plan_float(shape, seed, **common)
+    a = _plan.as_float("a", a)
     if gain is None:
         gain = calculate_gain(nonlinearity, a)
     gain = _plan.as_float("gain", gain, nonnegative=True)
@@ -178,8 +187,8 @@ def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", ga
 
     >>> import fastinit
     >>> w = fastinit.he_normal((1024, 512), seed=0)
-    >>> round(float(w.std()) * 1024 ** 0.5, 2)
-    1.41
+    >>> round(float(w.std()) * 1024 ** 0.5, 1)
+    1.4
     """
     return _he("normal", shape, seed, a, mode, nonlinearity, gain,
                dict(stream=stream, dtype=dtype, out=out, index=index, threads=threads),
