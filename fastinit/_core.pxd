@@ -40,6 +40,10 @@ cdef extern from "src/fastinit.h" nogil:
                 const fi_request *req, int nthreads) noexcept
     void fi_philox4x32(int rounds, const uint32_t *ctr_in, const uint32_t *key,
                        uint32_t *out) noexcept
+    void fi_eval_log_f32(const float *x, float *y, size_t n) noexcept
+    void fi_eval_log_f64(const double *x, double *y, size_t n) noexcept
+    void fi_eval_sincos_turn24_f32(const uint32_t *k, float *s, float *c, size_t n) noexcept
+    void fi_eval_sincos_turn53_f64(const uint64_t *k, double *s, double *c, size_t n) noexcept
     fi_isa fi_best_isa() noexcept
     fi_isa fi_get_isa() noexcept
     int fi_set_isa(fi_isa isa) noexcept

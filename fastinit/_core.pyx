@@ -102,3 +102,37 @@ def set_isa(str name):
     cdef int code = names.index(name)
     if not fi_set_isa(<fi_isa>code):
         raise ValueError(f"isa {name!r} is not supported by this CPU")
+
+
+def eval_transform(str name, x):
+    """Evaluate one scalar transform on an array, for the accuracy tests:
+    ``log_f32``/``log_f64`` of x in (0, 1] -> log(x); ``sincos_turn24_f32``
+    (uint32 k < 2**24) and ``sincos_turn53_f64`` (uint64 k < 2**53) ->
+    (sin, cos) of 2*pi*k/2**24 and 2*pi*k/2**53."""
+    if name == "log_f32" or name == "log_f64":
+        xin = np.ascontiguousarray(x, dtype=np.float32 if name == "log_f32" else np.float64)
+        if xin.size and not (xin.min() > 0 and xin.max() <= 1):
+            raise ValueError(f"{name} is defined here on (0, 1] only")
+        y = np.empty_like(xin)
+        if name == "log_f32":
+            fi_eval_log_f32(<const float *>cnp.PyArray_DATA(xin), <float *>cnp.PyArray_DATA(y), xin.size)
+        else:
+            fi_eval_log_f64(<const double *>cnp.PyArray_DATA(xin), <double *>cnp.PyArray_DATA(y), xin.size)
+        return y
+    if name == "sincos_turn24_f32":
+        k = np.ascontiguousarray(x, dtype=np.uint32)
+        if k.size and k.max() >= 1 << 24:
+            raise ValueError(f"{name} takes k < 2**24")
+        s, c = np.empty(k.shape, np.float32), np.empty(k.shape, np.float32)
+        fi_eval_sincos_turn24_f32(<const uint32_t *>cnp.PyArray_DATA(k), <float *>cnp.PyArray_DATA(s),
+                                  <float *>cnp.PyArray_DATA(c), k.size)
+        return s, c
+    if name == "sincos_turn53_f64":
+        k = np.ascontiguousarray(x, dtype=np.uint64)
+        if k.size and k.max() >= 1 << 53:
+            raise ValueError(f"{name} takes k < 2**53")
+        s, c = np.empty(k.shape, np.float64), np.empty(k.shape, np.float64)
+        fi_eval_sincos_turn53_f64(<const uint64_t *>cnp.PyArray_DATA(k), <double *>cnp.PyArray_DATA(s),
+                                  <double *>cnp.PyArray_DATA(c), k.size)
+        return s, c
+    raise ValueError(f"name must be log_f32, log_f64, sincos_turn24_f32 or sincos_turn53_f64, got {name!r}")

@@ -49,6 +49,13 @@ int fi_fill(void *out, const fi_layout *layout, uint64_t e0, uint64_t e1, const 
 /* Philox4x32 with R rounds, for known-answer tests. */
 void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], uint32_t out[4]);
 
+/* The scalar transforms on arrays (accuracy tests): natural log on (0, 1],
+ * and sin/cos of 2*pi*k/2^24 (k < 2^24) and of 2*pi*k/2^53 (k < 2^53). */
+void fi_eval_log_f32(const float *x, float *y, size_t n);
+void fi_eval_log_f64(const double *x, double *y, size_t n);
+void fi_eval_sincos_turn24_f32(const uint32_t *k, float *s, float *c, size_t n);
+void fi_eval_sincos_turn53_f64(const uint64_t *k, double *s, double *c, size_t n);
+
 /* ISA dispatch: the best path the CPU supports is picked once; a path can be
  * forced (e.g. for tests). fi_set_isa returns 0 if the CPU lacks the path. */
 fi_isa fi_best_isa(void);

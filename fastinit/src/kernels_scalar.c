@@ -103,3 +103,29 @@ const fi_kernel_table fi_kernels_scalar = {{
     [FI_UNIFORM] = {[FI_F32] = uniform_f32, [FI_F64] = uniform_f64},
     [FI_NORMAL] = {[FI_F32] = normal_f32, [FI_F64] = normal_f64},
 }};
+
+/* The transforms on arrays, so tests can measure their accuracy over the
+ * whole input range against a higher-precision reference. */
+void fi_eval_log_f32(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = fi_log_f32(x[i]);
+}
+
+void fi_eval_log_f64(const double *x, double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = fi_log_f64(x[i]);
+}
+
+void fi_eval_sincos_turn24_f32(const uint32_t *k, float *s, float *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fi_sincos_turn24_f32(k[i], &s[i], &c[i]);
+}
+
+void fi_eval_sincos_turn53_f64(const uint64_t *k, double *s, double *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fi_sincos_turn53_f64((uint32_t)k[i], (uint32_t)(k[i] >> 32) << 11, &s[i], &c[i]);
+}
