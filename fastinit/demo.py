@@ -42,6 +42,8 @@ INITIALIZERS = {
 }
 
 REPORT_LAYERS = (1, 10, 25, 50)
+# dashed LeCun: with square layers it coincides with Glorot
+LINE_STYLES = ("-", "-", "-", "-", "-", "--")
 SATURATED = 0.99      # |tanh| above this counts as saturated
 VANISHED = 1e-3       # final std below this fraction of the input's: vanished
 EXPLODED = 1e3        # final std above this: exploded
@@ -116,12 +118,12 @@ def plot(results, path) -> bool:
         return False
     fig, axes = plt.subplots(1, len(ACTIVATIONS), figsize=(5 * len(ACTIVATIONS), 4), sharey=True)
     for ax, act_name in zip(axes, ACTIVATIONS):
-        for init_name in INITIALIZERS:
+        for init_name, style in zip(INITIALIZERS, LINE_STYLES):
             stds = np.array(results[(init_name, act_name)]["std"])
             finite = np.isfinite(stds) & (stds > 0)
             label = init_name if finite.any() else f"{init_name} (std 0 or inf: not drawn)"
             layers = np.arange(1, len(stds) + 1)
-            ax.plot(layers[finite], stds[finite], label=label)
+            ax.plot(layers[finite], stds[finite], style, label=label)
         ax.set_yscale("log")
         ax.set_title(act_name)
         ax.set_xlabel("layer")
