@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import math
 import os
 import sys
 
@@ -147,7 +148,7 @@ def _progress_bar(total: int, initial: int, quiet: bool):
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, initial=initial, unit="row", unit_scale=True, file=sys.stderr)
+    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
 
 
 def _write_progress(path: str, record: dict) -> None:
@@ -155,6 +156,30 @@ def _write_progress(path: str, record: dict) -> None:
     with open(tmp, "w") as f:
         json.dump(record, f)
     os.replace(tmp, path)  # atomic: a kill leaves the old or the new record
+
+
+def chunk_plan(shape: tuple, itemsize: int, chunk_bytes: int):
+    """The chunks of a C-order array of shape, in file order: (first flat
+    element, box), box = (start, stop) per axis. A chunk spans whole trailing
+    blocks along the first axis k whose trailing block (axes after k) fits in
+    chunk_bytes, so it is one contiguous run of the file of at most
+    chunk_bytes (or one element, if an element is larger)."""
+    if math.prod(shape) == 0:
+        return
+    k = 0
+    while k < len(shape) - 1 and math.prod(shape[k + 1:]) * itemsize > chunk_bytes:
+        k += 1
+    inner = math.prod(shape[k + 1:])
+    step = max(1, chunk_bytes // (inner * itemsize))
+    tail = tuple((0, n) for n in shape[k + 1:])
+    for prefix in np.ndindex(*shape[:k]):
+        outer = 0
+        for i, n in zip(prefix, shape[:k]):
+            outer = outer * n + i
+        head = tuple((i, i + 1) for i in prefix)
+        for lo in range(0, shape[k], step):
+            hi = min(lo + step, shape[k])
+            yield (outer * shape[k] + lo) * inner, head + ((lo, hi),) + tail
 
 
 def generate(args, parser) -> int:
@@ -172,12 +197,11 @@ def generate(args, parser) -> int:
         parser.error(f"--chunk-mb must be >= 1, got {args.chunk_mb}")
     # an empty block checks every argument before the file is touched
     probe = fn(shape, args.seed, stream=args.stream, index=(slice(0, 0),), **kwargs)
+    dtype = probe.dtype
     out_shape = (stop - start,) + shape[1:]
-    row_bytes = probe.dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64))
-    chunk_rows = max(1, (args.chunk_mb << 20) // max(row_bytes, 1))
     record = {"name": args.name, "shape": list(shape), "seed": args.seed, "stream": args.stream,
-              "rows": [start, stop], "dtype": probe.dtype.name, "chunk_rows": chunk_rows,
-              "kwargs": kwargs, "rows_done": 0}
+              "rows": [start, stop], "dtype": dtype.name, "chunk_mb": args.chunk_mb,
+              "kwargs": kwargs, "elements_done": 0}
     progress = args.output + PROGRESS_SUFFIX
 
     if args.resume:
@@ -186,33 +210,35 @@ def generate(args, parser) -> int:
                 saved = json.load(f)
         except FileNotFoundError:
             parser.error(f"--resume: no {progress} (nothing to resume, or the run had finished)")
-        mismatch = [k for k in record if k != "rows_done" and saved.get(k) != record[k]]
+        mismatch = [k for k in record if k != "elements_done" and saved.get(k) != record[k]]
         if mismatch:
             parser.error(f"--resume: {', '.join(mismatch)} differ from the interrupted run ({progress})")
-        record["rows_done"] = saved["rows_done"]
+        record["elements_done"] = saved["elements_done"]
         table = np.lib.format.open_memmap(args.output, mode="r+")
-        if table.shape != out_shape or table.dtype != probe.dtype:
+        if table.shape != out_shape or table.dtype != dtype:
             parser.error(f"--resume: {args.output} has shape {table.shape} {table.dtype}, "
-                         f"expected {out_shape} {probe.dtype}")
+                         f"expected {out_shape} {dtype}")
     else:
-        table = np.lib.format.open_memmap(args.output, mode="w+", dtype=probe.dtype, shape=out_shape)
+        table = np.lib.format.open_memmap(args.output, mode="w+", dtype=dtype, shape=out_shape)
         _write_progress(progress, record)
     header = table.offset
     del table  # map each chunk on its own, so finished chunks leave memory
 
-    total = stop - start
-    bar = _progress_bar(total, record["rows_done"], args.quiet)
-    for lo in range(record["rows_done"], total, chunk_rows):
-        hi = min(lo + chunk_rows, total)
-        chunk = np.memmap(args.output, dtype=probe.dtype, mode="r+", offset=header + lo * row_bytes,
-                          shape=(hi - lo,) + shape[1:])
-        fn(shape, args.seed, stream=args.stream, index=(slice(start + lo, start + hi),), out=chunk, **kwargs)
+    total = math.prod(out_shape)
+    bar = _progress_bar(total * dtype.itemsize, record["elements_done"] * dtype.itemsize, args.quiet)
+    for first, box in chunk_plan(out_shape, dtype.itemsize, args.chunk_mb << 20):
+        if first < record["elements_done"]:
+            continue  # written before the interruption
+        block = tuple(hi - lo for lo, hi in box)
+        chunk = np.memmap(args.output, dtype=dtype, mode="r+", offset=header + first * dtype.itemsize, shape=block)
+        index = tuple(slice(lo, hi) for lo, hi in ((box[0][0] + start, box[0][1] + start),) + box[1:])
+        fn(shape, args.seed, stream=args.stream, index=index, out=chunk, **kwargs)
         chunk.flush()
         del chunk
-        record["rows_done"] = hi
+        record["elements_done"] = first + math.prod(block)
         _write_progress(progress, record)
         if bar is not None:
-            bar.update(hi - lo)
+            bar.update(math.prod(block) * dtype.itemsize)
     if bar is not None:
         bar.close()
     os.remove(progress)

@@ -40,6 +40,29 @@ def test_generate_equals_in_memory(tmp_path, name, options, kwargs):
     assert not os.path.exists(str(out) + cli.PROGRESS_SUFFIX)
 
 
+@pytest.mark.parametrize("shape, chunk_mb", [((3, 300_000), 1), ((2, 3, 100_000), 1), ((5, 70_000, 2), 1),
+                                             ((7,), 1), ((0, 5), 1), ((4, 0), 1)])
+def test_generate_chunks_rows_larger_than_a_chunk(tmp_path, shape, chunk_mb):
+    out = tmp_path / "t.npy"
+    run_cli("generate", "normal", "--shape", ",".join(map(str, shape)), "--seed", 4, "--chunk-mb", chunk_mb,
+            "-q", "-o", out)
+    np.testing.assert_array_equal(np.load(out), fastinit.normal(shape, 4))
+
+
+def test_chunk_plan_covers_the_table_in_file_order():
+    shape = (3, 5, 7, 11)
+    for chunk_bytes in (4, 40, 300, 4 * 7 * 11 * 2, 10**6):
+        covered = np.zeros(shape, bool)
+        position = 0
+        for first, box in cli.chunk_plan(shape, 4, chunk_bytes):
+            assert first == position
+            block = covered[tuple(slice(lo, hi) for lo, hi in box)]
+            assert block.size * 4 <= max(chunk_bytes, 4) and not block.any()
+            block[...] = True
+            position += block.size
+        assert covered.all()
+
+
 @pytest.mark.parametrize("rows, sl", [("100:900", slice(100, 900)), (":5", slice(0, 5)),
                                       ("995:", slice(995, 1000)), ("3:3", slice(3, 3))])
 def test_generate_rows_is_a_shard_of_the_full_table(tmp_path, rows, sl):
@@ -75,19 +98,19 @@ def test_resume_after_kill_equals_one_shot(tmp_path):
             "--chunk-mb", "1", "-q", "-o", str(out)]
     proc = subprocess.Popen(args)
     deadline = time.monotonic() + 60
-    rows_done = 0
-    while rows_done < 200_000 and time.monotonic() < deadline:
+    done = 0
+    while done < 200_000 * 64 and time.monotonic() < deadline:
         try:
             with open(progress) as f:
-                rows_done = json.load(f)["rows_done"]
+                done = json.load(f)["elements_done"]
         except (FileNotFoundError, json.JSONDecodeError):
             pass
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with open(progress) as f:
-        rows_done = json.load(f)["rows_done"]
-    assert 0 < rows_done < 2_000_000, "the run was not interrupted midway"
+        done = json.load(f)["elements_done"]
+    assert 0 < done < 2_000_000 * 64, "the run was not interrupted midway"
     with pytest.raises(SystemExit):  # resuming with other parameters is refused
         run_cli("generate", "he_uniform", "--shape", "2000000,64", "--seed", 6, "--chunk-mb", 1, "-q",
                 "--resume", "-o", out)
