@@ -1,10 +1,11 @@
 """The ``fastinit`` command line: generate, bench, demo.
 
-``fastinit generate`` writes a standard ``.npy`` chunk by chunk: each chunk of
-rows is the core call with ``index=`` written straight into a memory map of its
-own part of the file, flushed and unmapped before the next one, so peak memory
-is about one chunk whatever the table size. After each flushed chunk a small
-``OUT.progress`` file records how many rows are done; ``--resume`` continues
+``fastinit generate`` writes a standard ``.npy`` chunk by chunk: each chunk (a
+contiguous run of the file, see ``chunk_plan``) is the core call with ``index=``
+written straight into a memory map of its own part of the file, flushed and
+unmapped before the next one, so peak memory is about one chunk whatever the
+table size. After each flushed chunk a small ``OUT.progress`` file records how
+many elements are done; ``--resume`` continues
 from there, and since every value is a pure function of (seed, stream,
 position) the result equals a one-shot run.
 """
