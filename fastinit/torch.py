@@ -361,7 +361,9 @@ def init_module(module, seed, rules=None):
     defaults (the most derived type wins); ``key(param_name)`` returns the
     ``dict(seed=..., stream=...)`` to pass to any function of this module.
     A module with parameters of its own but no rule raises ValueError before
-    anything is written. Works on a model built on ``device="meta"`` and
+    anything is written. Modules are visited in sorted order of their names,
+    each shared module under each of its names, so a tied weight ends with
+    the rule of its last name in that order. Works on a model built on ``device="meta"`` and
     materialized with ``to_empty(device=...)``.
 
     >>> import torch, fastinit.torch as fi
@@ -380,7 +382,9 @@ def init_module(module, seed, rules=None):
             raise TypeError(f"rules must be a dict of module type -> rule(module, key), got {type(rules).__name__}")
         table.update(rules)
     plan = []
-    for prefix, sub in module.named_modules():
+    # every name of every module, sorted: a module or parameter shared under
+    # several names gets the same values whatever the construction order
+    for prefix, sub in sorted(module.named_modules(remove_duplicate=False), key=lambda item: item[0]):
         own = [name for name, _ in sub.named_parameters(recurse=False)]
         rule = _rule_for(sub, table)
         if rule is None:

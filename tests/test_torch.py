@@ -236,6 +236,25 @@ def test_init_module_independent_of_construction_order():
     assert not torch.equal(fi.init_module(TwoLayers(ORDER), seed=43).encoder.weight, a.encoder.weight)
 
 
+class Tied(nn.Module):
+    def __init__(self, head_first):
+        super().__init__()
+        if head_first:
+            self.head = nn.Linear(16, 50, bias=False)
+            self.embed = nn.Embedding(50, 16)
+        else:
+            self.embed = nn.Embedding(50, 16)
+            self.head = nn.Linear(16, 50, bias=False)
+        self.head.weight = self.embed.weight
+
+
+def test_init_module_tied_weights_independent_of_order():
+    a = fi.init_module(Tied(True), seed=1)
+    b = fi.init_module(Tied(False), seed=1)
+    assert a.head.weight is a.embed.weight
+    assert torch.equal(a.embed.weight, b.embed.weight)
+
+
 def test_init_module_on_meta_then_to_empty():
     with torch.device("meta"):
         meta = TwoLayers(ORDER)
