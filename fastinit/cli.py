@@ -116,10 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="signal propagation through a deep MLP under each initializer",
         description="Forward pass of a deep MLP (NumPy) under zero, small/large random, Glorot, He and LeCun "
                     "init with tanh, ReLU and SELU: prints the activation std per layer and writes a PNG.")
-    demo.add_argument("--depth", type=int, default=50)
-    demo.add_argument("--width", type=int, default=512)
-    demo.add_argument("--batch", type=int, default=1024)
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--depth", type=int, default=50, help="layers (default 50)")
+    demo.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
+    demo.add_argument("--batch", type=int, default=1024, help="input rows, x ~ N(0, 1) (default 1024)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of weights and input (default 0)")
     demo.add_argument("--png", default="fastinit_demo.png", help="plot path (default fastinit_demo.png)")
     demo.add_argument("--no-plot", action="store_true", help="skip the plot")
     for command in (gen, demo):

@@ -86,6 +86,9 @@ def run(depth=50, width=512, batch=1024, seed=0):
     "spread": max std across units at layer 1, "saturated": fraction,
     "verdict": str}}``. With square layers Glorot and LeCun coincide. Layer l's weights come from stream l, the input from
     stream 0 of seed + 1, so every run with the same arguments is identical."""
+    for name, value in (("depth", depth), ("width", width), ("batch", batch)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     x = fastinit.normal((batch, width), seed + 1)
     results = {}
     for init_name, make in INITIALIZERS.items():

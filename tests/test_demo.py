@@ -58,3 +58,9 @@ def test_table_and_plot(results, tmp_path):
     pytest.importorskip("matplotlib")
     assert demo.plot(results, tmp_path / "demo.png")
     assert (tmp_path / "demo.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("kw", [dict(depth=0), dict(width=-1), dict(batch=2.5)])
+def test_bad_configuration_rejected(kw):
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        demo.run(**kw)
