@@ -47,7 +47,7 @@ from fastinit.initializers import FLOAT_DTYPES
 __all__ = [
     "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
     "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "lecun_uniform_", "lecun_normal_",
-    "init_module", "default_rules", "stable_stream",
+    "init_module", "default_rules", "stable_stream", "draw_seed",
 ]
 
 ZERO_ELEMENT_WARNING = "Initializing zero-element tensors is a no-op"
