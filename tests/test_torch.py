@@ -1,0 +1,309 @@
+"""fastinit.torch against the real torch.nn.init: same parameters, same
+distributions (KS), same warnings and errors, PyTorch's generator semantics,
+and init_module's independence from construction order."""
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+stats = pytest.importorskip("scipy.stats")
+import fastinit  # noqa: E402
+import fastinit.torch as fi  # noqa: E402
+from torch import nn  # noqa: E402
+
+SHAPES = [(256, 128), (64, 32, 3, 3), (1000, 10)]
+DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
+KS_P_MIN = 1e-3  # fixed seeds: a failure is a real mismatch, not bad luck
+
+# (fastinit.torch function, torch.nn.init function, extra args)
+PAIRS = [
+    (fi.uniform_, nn.init.uniform_, dict(a=-0.5, b=2.0)),
+    (fi.normal_, nn.init.normal_, dict(mean=1.0, std=0.5)),
+    (fi.xavier_uniform_, nn.init.xavier_uniform_, dict(gain=2.0)),
+    (fi.xavier_normal_, nn.init.xavier_normal_, dict()),
+    (fi.kaiming_uniform_, nn.init.kaiming_uniform_, dict(a=math.sqrt(5))),
+    (fi.kaiming_uniform_, nn.init.kaiming_uniform_, dict(mode="fan_out", nonlinearity="relu")),
+    (fi.kaiming_normal_, nn.init.kaiming_normal_, dict(nonlinearity="relu")),
+    (fi.kaiming_normal_, nn.init.kaiming_normal_, dict(mode="fan_out", nonlinearity="tanh")),
+]
+FAN_FUNCTIONS = [fi.xavier_uniform_, fi.xavier_normal_, fi.kaiming_uniform_, fi.kaiming_normal_]
+
+
+def _ids(pair):
+    return f"{pair[0].__name__}-{pair[2]}"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("pair", PAIRS, ids=_ids)
+def test_distribution_matches_torch(pair, shape):
+    ours, theirs, kw = pair
+    a = ours(torch.empty(shape), **kw, seed=11).flatten().numpy()
+    torch.manual_seed(11)
+    b = theirs(torch.empty(shape), **kw).flatten().numpy()
+    assert stats.ks_2samp(a, b).pvalue > KS_P_MIN
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=_ids)
+def test_parameters_match_torch_formula(pair):
+    """The bits equal the core call with the parameters torch.nn.init computes."""
+    ours, _, kw = pair
+    shape = (64, 32, 3, 3)
+    got = ours(torch.empty(shape), **kw, seed=5, stream=9).numpy()
+    t = torch.empty(shape)
+    fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(t)
+    name = ours.__name__
+    if name == "uniform_":
+        want = fastinit.uniform(shape, 5, kw["a"], kw["b"], stream=9)
+    elif name == "normal_":
+        want = fastinit.normal(shape, 5, kw["mean"], kw["std"], stream=9)
+    else:
+        if name.startswith("xavier"):
+            std = kw.get("gain", 1.0) * math.sqrt(2.0 / (fan_in + fan_out))
+        else:
+            fan = fan_in if kw.get("mode", "fan_in") == "fan_in" else fan_out
+            std = nn.init.calculate_gain(kw.get("nonlinearity", "leaky_relu"), kw.get("a", 0)) / math.sqrt(fan)
+        if name.endswith("uniform_"):
+            want = fastinit.uniform(shape, 5, -math.sqrt(3) * std, math.sqrt(3) * std, stream=9)
+        else:
+            want = fastinit.normal(shape, 5, 0.0, std, stream=9)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dtypes_in_place_and_rounded_from_float32(dtype):
+    t = torch.empty(128, 64, dtype=dtype)
+    ptr = t.data_ptr()
+    out = fi.kaiming_normal_(t, nonlinearity="relu", seed=3)
+    assert out is t and t.data_ptr() == ptr and t.dtype == dtype
+    ref = fi.kaiming_normal_(torch.empty(128, 64, dtype=torch.float64 if dtype == torch.float64 else torch.float32),
+                             nonlinearity="relu", seed=3)
+    assert torch.equal(t, ref.to(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_half_dtypes_distribution(dtype):
+    a = fi.xavier_uniform_(torch.empty(300, 200, dtype=dtype), seed=1).float().flatten().numpy()
+    torch.manual_seed(1)
+    b = nn.init.xavier_uniform_(torch.empty(300, 200, dtype=dtype)).float().flatten().numpy()
+    assert stats.ks_2samp(a, b).pvalue > KS_P_MIN
+
+
+def test_non_contiguous_equals_contiguous():
+    base = fi.normal_(torch.empty(40, 30), seed=2, stream=1)
+    transposed = torch.empty(30, 40).T
+    fi.normal_(transposed, seed=2, stream=1)
+    assert not transposed.is_contiguous()
+    assert torch.equal(transposed, base)
+
+
+def test_parameter_with_grad_and_return_value():
+    p = nn.Parameter(torch.empty(8, 4))
+    assert fi.xavier_normal_(p, seed=0) is p
+    assert p.requires_grad and p.grad_fn is None
+
+
+def test_lecun_matches_kaiming_linear_distribution():
+    a = fi.lecun_normal_(torch.empty(200, 300), seed=4).flatten().numpy()
+    torch.manual_seed(4)
+    b = nn.init.kaiming_normal_(torch.empty(200, 300), nonlinearity="linear").flatten().numpy()
+    assert stats.ks_2samp(a, b).pvalue > KS_P_MIN
+    u = fi.lecun_uniform_(torch.empty(200, 300), seed=4)
+    assert float(u.abs().max()) < math.sqrt(3 / 300)
+    np.testing.assert_array_equal(u.numpy(), fastinit.lecun_uniform((200, 300), 4, layout="torch"))
+
+
+def _raised(fn, *args, **kw):
+    with pytest.raises(Exception) as info:
+        fn(*args, **kw)
+    return type(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("name", ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"])
+def test_errors_identical(name):
+    ours, theirs = getattr(fi, name), getattr(nn.init, name)
+    assert _raised(ours, torch.empty(5)) == _raised(theirs, torch.empty(5))
+    if name.startswith("kaiming"):
+        assert _raised(ours, torch.empty(3, 4), mode="fan_avg") == _raised(theirs, torch.empty(3, 4), mode="fan_avg")
+        assert _raised(ours, torch.empty(3, 4), nonlinearity="swish") == \
+            _raised(theirs, torch.empty(3, 4), nonlinearity="swish")
+
+
+def test_lecun_and_orthogonal_errors_like_torch():
+    assert _raised(fi.lecun_normal_, torch.empty(5)) == _raised(nn.init.xavier_normal_, torch.empty(5))
+    assert _raised(fi.orthogonal_, torch.empty(5)) == _raised(nn.init.orthogonal_, torch.empty(5))
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+def test_zero_element_warning_identical(name):
+    for fn in (getattr(fi, name), getattr(nn.init, name)):
+        t = torch.empty(0, 3)
+        with pytest.warns(UserWarning, match="^Initializing zero-element tensors is a no-op$") as record:
+            assert fn(t) is t
+        assert record[0].filename == __file__  # stacklevel points at the caller, as in torch
+
+
+def test_generator_semantics():
+    torch.manual_seed(7)
+    first = fi.kaiming_uniform_(torch.empty(16, 16)).clone()
+    second = fi.kaiming_uniform_(torch.empty(16, 16))
+    g = torch.Generator().manual_seed(7)
+    assert torch.equal(fi.kaiming_uniform_(torch.empty(16, 16), generator=g), first)
+    assert torch.equal(fi.kaiming_uniform_(torch.empty(16, 16), generator=g), second)
+    assert not torch.equal(first, second)
+    assert torch.equal(fi.kaiming_uniform_(torch.empty(16, 16), seed=fi.draw_seed(torch.Generator().manual_seed(7))),
+                       first)
+
+
+def test_seed_and_stream_pin_bits():
+    a = fi.normal_(torch.empty(10, 10), seed=2**64 - 1, stream=3)
+    torch.manual_seed(0)
+    b = fi.normal_(torch.empty(10, 10), seed=2**64 - 1, stream=3)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, fi.normal_(torch.empty(10, 10), seed=2**64 - 1, stream=4))
+
+
+@pytest.mark.parametrize("kw, error", [
+    (dict(seed=-1), ValueError), (dict(seed=1.5), TypeError), (dict(stream=2**64), ValueError),
+    (dict(seed=1, generator=torch.Generator()), ValueError)])
+def test_bad_seed_stream_rejected_before_writing(kw, error):
+    t = torch.full((4, 4), 7.0)
+    with pytest.raises(error):
+        fi.uniform_(t, **kw)
+    assert (t == 7).all()
+
+
+def test_bad_dtype_rejected():
+    with pytest.raises(TypeError, match="tensor dtype"):
+        fi.normal_(torch.empty(3, 3, dtype=torch.int32), seed=0)
+
+
+def test_meta_tensor_left_alone_and_generator_not_advanced():
+    g = torch.Generator().manual_seed(1)
+    t = torch.empty(4, 4, device="meta")
+    assert fi.kaiming_normal_(t, generator=g) is t
+    assert torch.equal(fi.normal_(torch.empty(3), generator=g),
+                       fi.normal_(torch.empty(3), generator=torch.Generator().manual_seed(1)))
+
+
+@pytest.mark.skipif(not hasattr(fastinit, "truncated_normal"), reason="fastinit.truncated_normal not merged yet")
+def test_trunc_normal_matches_torch():
+    a = fi.trunc_normal_(torch.empty(300, 300), mean=0.1, std=0.5, a=-0.5, b=1.0, seed=3)
+    assert float(a.min()) >= -0.5 and float(a.max()) <= 1.0
+    torch.manual_seed(3)
+    b = nn.init.trunc_normal_(torch.empty(300, 300), mean=0.1, std=0.5, a=-0.5, b=1.0)
+    assert stats.ks_2samp(a.flatten().numpy(), b.flatten().numpy()).pvalue > KS_P_MIN
+    for fn in (fi.trunc_normal_, nn.init.trunc_normal_):
+        with pytest.warns(UserWarning, match="mean is more than 2 std from"):
+            fn(torch.empty(10), mean=10.0, std=1.0, a=-2.0, b=2.0)
+
+
+@pytest.mark.skipif(not hasattr(fastinit, "orthogonal"), reason="fastinit.orthogonal not merged yet")
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (8, 2, 3, 3)])
+def test_orthogonal(shape):
+    w = fi.orthogonal_(torch.empty(shape, dtype=torch.float64), gain=2.0, seed=0)
+    flat = w.reshape(shape[0], -1)
+    gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
+    torch.testing.assert_close(gram, 4 * torch.eye(gram.shape[0], dtype=torch.float64))
+    assert fi.orthogonal_(torch.empty(0, 3)).numel() == 0
+
+
+# ---------------------------------------------------------------- init_module
+
+class TwoLayers(nn.Module):
+    def __init__(self, order):
+        super().__init__()
+        parts = {"encoder": lambda: nn.Linear(16, 32), "head": lambda: nn.Linear(32, 4),
+                 "embed": lambda: nn.Embedding(50, 16, padding_idx=1), "norm": lambda: nn.LayerNorm(32),
+                 "conv": lambda: nn.Conv2d(3, 8, 3), "bn": lambda: nn.BatchNorm2d(8)}
+        for name in order:
+            setattr(self, name, parts[name]())
+
+
+ORDER = ["embed", "encoder", "norm", "head", "conv", "bn"]
+
+
+def test_init_module_independent_of_construction_order():
+    torch.manual_seed(0)
+    a = fi.init_module(TwoLayers(ORDER), seed=42)
+    torch.manual_seed(1)
+    b = fi.init_module(TwoLayers(ORDER[::-1]), seed=42)
+    assert list(a.state_dict()) != list(b.state_dict())
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert torch.equal(sa[k], sb[k]), k
+    assert not torch.equal(fi.init_module(TwoLayers(ORDER), seed=43).encoder.weight, a.encoder.weight)
+
+
+class Tied(nn.Module):
+    def __init__(self, head_first):
+        super().__init__()
+        if head_first:
+            self.head = nn.Linear(16, 50, bias=False)
+            self.embed = nn.Embedding(50, 16)
+        else:
+            self.embed = nn.Embedding(50, 16)
+            self.head = nn.Linear(16, 50, bias=False)
+        self.head.weight = self.embed.weight
+
+
+def test_init_module_tied_weights_independent_of_order():
+    a = fi.init_module(Tied(True), seed=1)
+    b = fi.init_module(Tied(False), seed=1)
+    assert a.head.weight is a.embed.weight
+    assert torch.equal(a.embed.weight, b.embed.weight)
+
+
+def test_init_module_on_meta_then_to_empty():
+    with torch.device("meta"):
+        meta = TwoLayers(ORDER)
+    meta.to_empty(device="cpu")
+    fi.init_module(meta, seed=42)
+    ref = fi.init_module(TwoLayers(ORDER), seed=42)
+    for (k, v), (_, w) in zip(meta.state_dict().items(), ref.state_dict().items()):
+        assert torch.equal(v, w), k
+
+
+def test_init_module_default_rules_follow_pytorch():
+    m = fi.init_module(TwoLayers(ORDER), seed=5)
+    w = m.encoder.weight
+    assert torch.equal(w, fi.kaiming_uniform_(torch.empty(32, 16), a=math.sqrt(5),
+                                              seed=5, stream=fi.stable_stream("encoder.weight")))
+    assert float(m.encoder.bias.detach().abs().max()) < 1 / math.sqrt(16)
+    assert torch.equal(m.conv.bias, fi.uniform_(torch.empty(8), -1 / math.sqrt(27), 1 / math.sqrt(27),
+                                                seed=5, stream=fi.stable_stream("conv.bias")))
+    assert (m.embed.weight[1] == 0).all() and float(m.embed.weight.detach().std()) > 0.9
+    assert (m.norm.weight == 1).all() and (m.norm.bias == 0).all()
+    assert (m.bn.running_var == 1).all() and (m.bn.running_mean == 0).all()
+    assert int(m.bn.num_batches_tracked) == 0
+
+
+def test_stable_stream_is_sha256():
+    assert fi.stable_stream("encoder.weight") == int.from_bytes(
+        __import__("hashlib").sha256(b"encoder.weight").digest()[:8], "little")
+
+
+def test_init_module_user_rules_and_missing_rule():
+    def glorot_zero_bias(linear, key):
+        fi.xavier_uniform_(linear.weight, **key("weight"))
+        nn.init.zeros_(linear.bias)
+
+    net = nn.Sequential(nn.Linear(4, 3), nn.Bilinear(3, 3, 2))
+    before = net[0].weight.clone()
+    with pytest.raises(ValueError, match="no init rule for module '1' of type Bilinear"):
+        fi.init_module(net, seed=0)
+    assert torch.equal(before, net[0].weight)  # nothing written before the error
+    fi.init_module(net, seed=0, rules={nn.Linear: glorot_zero_bias, nn.Bilinear: glorot_zero_bias})
+    assert not torch.equal(before, net[0].weight)
+    assert (net[0].bias == 0).all()
+    with pytest.raises(TypeError, match="rules must be a dict"):
+        fi.init_module(net, seed=0, rules=[glorot_zero_bias])
+
+
+def test_import_fastinit_does_not_import_torch():
+    import subprocess
+    import sys
+    code = "import sys, fastinit; assert 'torch' not in sys.modules and 'dask' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
