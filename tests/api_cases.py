@@ -40,7 +40,8 @@ INITIALIZERS = _initializers()
 FLOAT_INITIALIZERS = {n: f for n, f in INITIALIZERS.items() if n != "bits"}
 
 
-def _dtype(name):
+def dtype_named(name):
+    """np.dtype(name), also for "bfloat16" (via ml_dtypes); None if unavailable."""
     try:
         return np.dtype(name)
     except TypeError:
@@ -61,7 +62,7 @@ def dtypes_of(name: str) -> tuple:
     fn = INITIALIZERS[name]
     ok = []
     for cand in CANDIDATE_DTYPES:
-        dt = _dtype(cand)
+        dt = dtype_named(cand)
         if dt is None:
             continue
         try:

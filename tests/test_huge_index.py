@@ -10,32 +10,14 @@ import pytest
 
 import fastinit
 from api_cases import FLOAT_INITIALIZERS, INITIALIZERS, as_bytes, dtypes_of, generate
+from philox_reference import MASK32, philox4x32_10, reference_bit
 
-MASK32 = 0xFFFFFFFF
 MAX_SHAPE = (2**63 - 1,)
 
 # Flat indices just around the places an int32/uint32 index or block number
 # would wrap: 2**31, 2**32 elements, 2**38 elements (block number 2**32 for
 # 32-bit outputs), 2**40, 2**62 and the last element of the largest array.
 STARTS = [2**31 - 300, 2**32 - 500, 2**37 - 613, 2**38 - 250, 2**40 + 3, 2**62 + 17, 2**63 - 1 - 1000]
-
-
-def philox4x32_10(ctr, key):
-    """Philox4x32-10 (Salmon et al. 2011), written independently of the C core."""
-    c0, c1, c2, c3 = ctr
-    k0, k1 = key
-    for _ in range(10):
-        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
-        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32
-        k0, k1 = (k0 + 0x9E3779B9) & MASK32, (k1 + 0xBB67AE85) & MASK32
-    return c0, c1, c2, c3
-
-
-def reference_bit(seed, stream, i):
-    """Element i of bits(): word (i % 64) // 16 of counter 16 * (i // 64) + i % 16."""
-    n = 16 * (i // 64) + i % 16
-    ctr = (n & MASK32, n >> 32, stream & MASK32, stream >> 32)
-    return philox4x32_10(ctr, (seed & MASK32, seed >> 32))[(i % 64) // 16]
 
 
 def test_reference_philox_matches_known_answer():
