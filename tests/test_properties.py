@@ -41,12 +41,30 @@ def shapes(draw, max_elements=40_000, max_dim=150):
     return tuple(dims)
 
 
+def _accepts_row_lists() -> bool:
+    """Whether this fastinit takes a list of row ids as the first index entry
+    (the row-id index); if so, the block properties draw such lists too."""
+    try:
+        generate("uniform", (4, 3), 0, index=([3, 1],))
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+ROW_LISTS = _accepts_row_lists()
+
+
 @st.composite
 def blocks(draw, shape):
     """A step-1 index over the leading axes, with None, negative and
-    in-range bounds (fastinit rejects bounds outside [-n, n])."""
+    in-range bounds (fastinit rejects bounds outside [-n, n]); where row-id
+    lists are supported, sometimes a list of distinct rows on axis 0."""
     naxes = draw(st.integers(0, len(shape)))
     index = []
+    if ROW_LISTS and naxes and shape[0] and draw(st.booleans()):
+        index.append(draw(st.lists(st.integers(0, shape[0] - 1), max_size=shape[0], unique=True)))
+        shape = shape[1:]
+        naxes -= 1
     for n in shape[:naxes]:
         bound = st.one_of(st.none(), st.integers(-n, n))
         index.append(slice(draw(bound), draw(bound), draw(st.sampled_from([None, 1]))))
