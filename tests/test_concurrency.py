@@ -10,7 +10,7 @@ import threading
 import pytest
 
 import fastinit
-from api_cases import INITIALIZERS, as_bytes, dtypes_of, generate
+from api_cases import ADDRESSABLE, as_bytes, dtypes_of, generate
 
 TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging the suite
 
@@ -18,7 +18,7 @@ TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging the suite
 # enough that every call really splits over its threads (>= 2**16 elements each)
 JOBS = [
     (name, (4000 + 17 * i, 263), 1000 + i, i * 2**32 + 5, i % 2, 2 + i % 2)
-    for i, name in enumerate(sorted(INITIALIZERS) * 2)
+    for i, name in enumerate(sorted(ADDRESSABLE) * 2)
 ][:8]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from api_cases import FLOAT_INITIALIZERS, INITIALIZERS, as_bytes, dtypes_of, generate
+from api_cases import ADDRESSABLE, FLOAT_ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
 from philox_reference import MASK32, philox4x32_10, reference_bit
 
 MAX_SHAPE = (2**63 - 1,)
@@ -39,7 +39,7 @@ def _splits(a, n):
     return sorted({a + n // 2, a + 1, a + 63, a + (-a) % 64 + 64, a + (-a) % 32 + 32, a + n - 1})
 
 
-@pytest.mark.parametrize("name", list(INITIALIZERS))
+@pytest.mark.parametrize("name", list(ADDRESSABLE))
 def test_block_at_huge_index_equals_any_split(name):
     n = 1000
     for dtype in dtypes_of(name):
@@ -51,7 +51,7 @@ def test_block_at_huge_index_equals_any_split(name):
                 assert as_bytes(np.concatenate([left, right])) == as_bytes(whole), (dtype, a, cut)
 
 
-@pytest.mark.parametrize("name", list(INITIALIZERS))
+@pytest.mark.parametrize("name", list(ADDRESSABLE))
 def test_block_at_huge_index_independent_of_threads(name):
     n = 300_000  # several threads really run
     a = 2**38 - 12_345
@@ -73,7 +73,7 @@ def test_rows_of_huge_matrix_equal_flat_blocks(name):
             assert as_bytes(block) == as_bytes(flat.reshape(3, cols)[:, 5:100]), (dtype, r)
 
 
-@pytest.mark.parametrize("name", list(FLOAT_INITIALIZERS))
+@pytest.mark.parametrize("name", list(FLOAT_ADDRESSABLE))
 def test_shards_of_huge_table_equal_the_block(name):
     """A block of a huge embedding table made at once equals the same block
     made as row shards and as column shards (fans from the full shape)."""

@@ -20,14 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api_cases import INITIALIZERS, as_bytes, dtypes_of, generate
+from api_cases import ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
 
 SETTINGS = settings(derandomize=True, database=None, deadline=None, max_examples=150,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 EDGE_WORDS = [0, 1, 2**32 - 1, 2**32, 2**63, 2**64 - 1]
 words = st.one_of(st.sampled_from(EDGE_WORDS), st.integers(0, 2**64 - 1))
-names = st.sampled_from(list(INITIALIZERS))
+names = st.sampled_from(list(ADDRESSABLE))
 
 
 @st.composite
