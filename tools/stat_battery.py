@@ -18,6 +18,10 @@
     python tools/stat_battery.py                       # correlations only
     python tools/stat_battery.py --dieharder all       # + dieharder -a
     python tools/stat_battery.py --dieharder 0,1,2,15  # + a subset
+    python tools/stat_battery.py --dieharder 0 --resolve --skip-correlations
+
+Each ``-d`` test reads the stream from index 0; ``-a`` reads one continuing
+stream, so a test's p-value there differs from its ``-d`` run.
 """
 from __future__ import annotations
 
@@ -107,11 +111,13 @@ def feed_bits(pipe, seed, stream):
 RESULT = re.compile(r"\|\s*(PASSED|WEAK|FAILED)\s*$")
 
 
-def run_dieharder(tests, seed, stream) -> collections.Counter:
+def run_dieharder(tests, seed, stream, resolve=False) -> collections.Counter:
+    # -Y 1: dieharder re-runs a WEAK test with more samples until it passes or fails
+    extra = ["-Y", "1"] if resolve else []
     if tests == "all":
-        commands = [["dieharder", "-a", "-g", "200"]]
+        commands = [["dieharder", "-a", "-g", "200", *extra]]
     else:
-        commands = [["dieharder", "-d", t.strip(), "-g", "200"] for t in tests.split(",")]
+        commands = [["dieharder", "-d", t.strip(), "-g", "200", *extra] for t in tests.split(",")]
     counts = collections.Counter()
     t0 = time.perf_counter()
     for cmd in commands:
@@ -135,13 +141,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=10_000_000, help="pairs per correlation (default 1e7)")
     ap.add_argument("--dieharder", metavar="TESTS", help="'all' for -a, or comma-separated test numbers")
+    ap.add_argument("--resolve", action="store_true", help="dieharder -Y 1: re-test WEAK results")
     ap.add_argument("--skip-correlations", action="store_true")
     args = ap.parse_args(argv)
     ok = True
     if not args.skip_correlations:
         ok &= run_correlations(args.n)
     if args.dieharder:
-        counts = run_dieharder(args.dieharder, SEED, 0)
+        counts = run_dieharder(args.dieharder, SEED, 0, args.resolve)
         ok &= counts["FAILED"] == 0
     return 0 if ok else 1
 
