@@ -38,6 +38,10 @@ def check_shape(shape) -> tuple:
         if d < 0:
             raise ValueError(f"shape must not contain negative dimensions, got {shape!r}")
     dims = tuple(int(d) for d in dims)
+    # checked even when another axis is 0: NumPy cannot make an array with
+    # such an axis and would fail later with a message naming no argument
+    if max(dims, default=0) > MAX_ELEMENTS:
+        raise ValueError(f"shape {dims} has an axis longer than 2**63 - 1")
     if math.prod(dims) > MAX_ELEMENTS:
         raise ValueError(f"shape {dims} has {math.prod(dims)} elements; at most 2**63 - 1 are allowed")
     return dims

@@ -11,7 +11,10 @@ dtype : numpy.float32 (default) or numpy.float64
     ``None`` means ``out.dtype`` when ``out`` is given.
 out : numpy.ndarray, optional
     Writable C-contiguous array of the output shape and dtype, filled in place
-    and returned. On bad input nothing is written.
+    and returned. On bad input nothing is written. Ctrl-C during a large
+    fill raises KeyboardInterrupt within about 50 ms (between chunks); ``out``
+    then holds the final values in a leading part (in C order) and is
+    unchanged after it. Call again with the same arguments to complete it.
 threads : int, optional
     Threads to use; the result never depends on it. Default: the
     ``FASTINIT_NUM_THREADS`` environment variable, else the CPUs this process
