@@ -10,7 +10,7 @@ import pytest
 
 import fastinit
 from api_cases import ADDRESSABLE, FLOAT_ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
-from philox_reference import MASK32, philox4x32_10, reference_bit
+import philox_ref
 
 MAX_SHAPE = (2**63 - 1,)
 
@@ -20,16 +20,11 @@ MAX_SHAPE = (2**63 - 1,)
 STARTS = [2**31 - 300, 2**32 - 500, 2**37 - 613, 2**38 - 250, 2**40 + 3, 2**62 + 17, 2**63 - 1 - 1000]
 
 
-def test_reference_philox_matches_known_answer():
-    assert philox4x32_10((0, 0, 0, 0), (0, 0)) == (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)
-    assert philox4x32_10((MASK32,) * 4, (MASK32,) * 2) == (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)
-
-
 @pytest.mark.parametrize("start", STARTS)
 @pytest.mark.parametrize("seed, stream", [(0, 0), (2**64 - 1, 2**64 - 1), (0x123456789, 2**40 + 7)])
 def test_bits_at_huge_index_match_reference(start, seed, stream):
     got = fastinit.bits(MAX_SHAPE, seed, stream, index=slice(start, start + 70))
-    want = [reference_bit(seed, stream, i) for i in range(start, start + 70)]
+    want = philox_ref.bits(seed, stream, start, 70).tolist()
     assert got.tolist() == want
 
 
@@ -123,4 +118,4 @@ def test_too_large_shape_raises(name, shape):
 
 def test_largest_shape_is_allowed():
     last = fastinit.bits(MAX_SHAPE, 7, index=slice(-3, None))
-    assert last.tolist() == [reference_bit(7, 0, 2**63 - 1 - k) for k in (3, 2, 1)]
+    assert last.tolist() == philox_ref.bits(7, 0, 2**63 - 4, 3).tolist()
