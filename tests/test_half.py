@@ -81,7 +81,7 @@ def test_bfloat16_by_name():
     assert x.dtype == np.dtype(bf)
 
 
-def test_bits_rejects_half():
+def test_other_dtypes_rejected():
     with pytest.raises(TypeError, match="dtype"):
         fastinit.normal(10, seed=0, dtype=np.int16)
     with pytest.raises(TypeError, match="out"):

@@ -63,6 +63,15 @@ void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], 
     philox4x32_R(rounds, out, key);
 }
 
+/* The kernel of the current ISA for (dist, dtype); the scalar one where that
+ * ISA has none (every ISA path reproduces the scalar bits, so mixing is safe
+ * and a new distribution works before it has SIMD variants). */
+static fi_group_fn kernel_for(fi_dist dist, fi_dtype dtype)
+{
+    fi_group_fn fn = kernel_tables[fi_get_isa()]->fn[dist][dtype];
+    return fn ? fn : fi_kernels_scalar.fn[dist][dtype];
+}
+
 /* ---- float16 / bfloat16 ------------------------------------------------ */
 
 /* Lane groups per float32 scratch block: 16 KiB on the stack. */
@@ -74,7 +83,7 @@ void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], 
  * representable in the half dtype, so rounding cannot cross it. */
 static void half_groups(void *dst, uint64_t g0, uint64_t ngroups, const fi_request *req)
 {
-    fi_group_fn fn32 = kernel_tables[fi_get_isa()]->fn[req->dist][FI_F32];
+    fi_group_fn fn32 = kernel_for(req->dist, FI_F32);
     float block[HALF_BLOCK_GROUPS * FI_GROUP_U32];
     uint16_t *out = (uint16_t *)dst;
     while (ngroups) {
@@ -170,9 +179,9 @@ int fi_fill(void *out, const fi_layout *lay, uint64_t e0, uint64_t e1, const fi_
 {
     fi_group_fn fn;
     if (is_half(req->dtype))
-        fn = kernel_tables[fi_get_isa()]->fn[req->dist][FI_F32] ? half_groups : NULL;
+        fn = kernel_for(req->dist, FI_F32) ? half_groups : NULL;
     else
-        fn = kernel_tables[fi_get_isa()]->fn[req->dist][req->dtype];
+        fn = kernel_for(req->dist, req->dtype);
     if (!fn)
         return 0;
     if (e1 <= e0)
