@@ -21,10 +21,11 @@ def test_rows_equal_full_rows(fn, kwargs, dtype):
 
 
 def test_bits_rows_and_threads():
-    full = fastinit.bits((4000, 33), seed=1)
-    ids = np.random.default_rng(0).integers(0, 4000, size=3000)
-    np.testing.assert_array_equal(fastinit.bits((4000, 33), seed=1, index=ids, threads=3), full[ids])
-    np.testing.assert_array_equal(fastinit.bits((4000, 33), seed=1, index=ids.astype(np.uint64)), full[ids])
+    shape = (40_000, 33)  # rows of 33 words: runs cut lane groups everywhere
+    full = fastinit.bits(shape, seed=1)
+    ids = np.random.default_rng(0).integers(0, shape[0], size=30_000)  # enough work for 3 threads
+    np.testing.assert_array_equal(fastinit.bits(shape, seed=1, index=ids, threads=3), full[ids])
+    np.testing.assert_array_equal(fastinit.bits(shape, seed=1, index=ids.astype(np.uint64), threads=1), full[ids])
 
 
 def test_huge_table_rows_on_demand():
