@@ -32,10 +32,13 @@ def uniforms(seed, n, dtype):
 
 def upper_quantile(q):
     """x with Q(x) = q, by Newton on log Q (exact for tiny q too)."""
-    x = mpmath.sqrt(-2 * mpmath.log(q))
+    x, log_q = mpmath.sqrt(-2 * mpmath.log(q)), mpmath.log(q)
     for _ in range(100):
         qx = mpmath.ncdf(-x)
-        x = x + (mpmath.log(qx) - mpmath.log(q)) * qx / mpmath.npdf(x)
+        step = (mpmath.log(qx) - log_q) * qx / mpmath.npdf(x)
+        x += step
+        if abs(step) < mpmath.mpf(2) ** -150 * x:
+            break
     return x
 
 
