@@ -58,20 +58,20 @@ against a 200-bit quantile of each sample's own uniform, on the windows
 [-2, 2], [0, inf), [3, 4], [6, inf), (-inf, -6], [10, 10.5], [-1e-3, 1e-3],
 [-8, 9] and [12, inf) (float32) or [30, inf) (float64):
 
-=========  ==========================  ===================================
-dtype      where ``|x| >= 1/2``        where ``|x| < 1/2`` (std units)
-=========  ==========================  ===================================
-float32    <= 5.1 ulp of the result    <= 1.4e-7 absolute
-float64    <= 8 ulp (5 up to |x| ~ 10)  <= 4e-16 absolute
-=========  ==========================  ===================================
+=========  =============================  ============================
+dtype      where ``|x| >= 1/2``           where ``|x| < 1/2``
+=========  =============================  ============================
+float32    <= 5.1 ulp of the result       <= 1.4e-7 absolute (std units)
+float64    <= 8 ulp (<= 5 for |x| < 10)   <= 4e-16 absolute (std units)
+=========  =============================  ============================
 
 (Near 0 the error is bounded by how well ``P - 1/2`` is known, about one ulp
 of ``Phi(alpha) - 1/2``; a window of width 2e-3 around the mean gets 2e-10
 (float32) and 4e-19 (float64).) tests/test_truncated.py checks 8 ulp on
 2e5 float32 samples per window.
-The result is ``mean + std * x`` clamped into
-``[a, b]`` (into the dtype's values inside ``[a, b]``), so it always lies in
-``[a, b]``.
+
+The result is ``mean + std * x`` clamped into ``[a, b]`` (into the dtype's
+values inside ``[a, b]``), so it always lies in ``[a, b]``.
 """
 from __future__ import annotations
 
