@@ -86,3 +86,11 @@ def test_other_dtypes_rejected():
         fastinit.normal(10, seed=0, dtype=np.int16)
     with pytest.raises(TypeError, match="out"):
         fastinit.bits(10, seed=0, out=np.empty(10, np.float16))
+
+
+def test_half_independent_of_threads_and_chunks():
+    x1 = fastinit.truncated_normal(500_001, seed=7, dtype=np.float16, threads=1)
+    x3 = fastinit.truncated_normal(500_001, seed=7, dtype=np.float16, threads=3)
+    np.testing.assert_array_equal(x1.view(np.uint16), x3.view(np.uint16))
+    part = fastinit.truncated_normal(500_001, seed=7, dtype=np.float16, index=slice(12_345, 400_017))
+    np.testing.assert_array_equal(part.view(np.uint16), x1[12_345:400_017].view(np.uint16))

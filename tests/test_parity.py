@@ -59,6 +59,21 @@ def test_worked_example_3_inputs_2_outputs():
         assert abs(x.var() / var - 1) < 0.01, fn.__name__
 
 
+def test_fan_axes_as_tuples():
+    """JAX's axes: in/out/batch axes may be tuples; receptive field = the
+    other axes."""
+    shape = (8, 3, 3, 16, 32)
+    assert fastinit.compute_fans(shape, in_axis=(-3, -2), out_axis=-1, batch_axis=0) == (3 * 16 * 3, 32 * 3)
+    assert fastinit.compute_fans(shape, in_axis=(1, 2, 3), out_axis=4, batch_axis=(0,)) == (144, 32)
+    for kwargs, err in ((dict(in_axis=(0, 0)), ValueError), (dict(in_axis=-1), ValueError),
+                        (dict(batch_axis=-2), ValueError), (dict(out_axis=5), ValueError),
+                        (dict(in_axis=1.0), TypeError), (dict(batch_axis="0"), TypeError)):
+        with pytest.raises(err, match="axis"):
+            fastinit.compute_fans(shape, **kwargs)
+    w = fastinit.variance_scaling(shape, 1, 2.0, "fan_in", in_axis=(-3, -2), batch_axis=0, dtype=np.float64)
+    same_as(w, fastinit.normal(shape, 1, 0.0, math.sqrt(2.0 / 144), dtype=np.float64))
+
+
 # ---- Keras (formulas written out from keras.initializers) ---------------
 
 def keras_fans(shape):
