@@ -8,11 +8,8 @@
 #include "philox.h"
 #include "transforms.h"
 
-static size_t dtype_size(fi_dtype dtype)
-{
-    return dtype == FI_F64 ? 8 : (dtype == FI_F16 || dtype == FI_BF16) ? 2 : 4;
-}
 static int is_half(fi_dtype dtype) { return dtype == FI_F16 || dtype == FI_BF16; }
+static size_t dtype_size(fi_dtype dtype) { return dtype == FI_F64 ? 8 : is_half(dtype) ? 2 : 4; }
 static uint64_t group_size(fi_dtype dtype) { return dtype == FI_F64 ? FI_GROUP_F64 : FI_GROUP_U32; }
 
 /* ---- ISA selection ---------------------------------------------------- */
