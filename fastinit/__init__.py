@@ -14,6 +14,8 @@ from .initializers import (
     lecun_normal,
     lecun_uniform,
     normal,
+    orthogonal,
+    truncated_normal,
     uniform,
     variance_scaling,
     xavier_normal,
@@ -26,5 +28,5 @@ __all__ = [
     "bits", "calculate_gain", "compute_fans",
     "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
     "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform",
-    "normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+    "normal", "orthogonal", "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
 ]

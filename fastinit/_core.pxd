@@ -12,11 +12,14 @@ cdef extern from "src/fastinit.h" nogil:
         FI_BITS
         FI_UNIFORM
         FI_NORMAL
+        FI_TRUNCNORMAL
 
     ctypedef enum fi_dtype:
         FI_U32
         FI_F32
         FI_F64
+        FI_F16
+        FI_BF16
 
     ctypedef enum fi_isa:
         FI_ISA_SCALAR
@@ -29,12 +32,15 @@ cdef extern from "src/fastinit.h" nogil:
         fi_dtype dtype
         double low, span, high_below
         double loc, scale
+        double tn_p0, tn_c0, tn_dp, tn_q1, tn_dq, tn_log_offset
+        double clamp_lo, clamp_hi
 
     ctypedef struct fi_layout:
         uint64_t n_runs, run_len, base
         int outer_ndim
         uint64_t outer_shape[FI_MAX_DIMS]
         uint64_t outer_stride[FI_MAX_DIMS]
+        const uint64_t *run_starts
 
     int fi_fill(void *out, const fi_layout *layout, uint64_t e0, uint64_t e1,
                 const fi_request *req, int nthreads) noexcept

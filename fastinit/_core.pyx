@@ -23,18 +23,24 @@ cdef uint64_t MIN_CHUNK = 1 << 16
 cdef uint64_t MAX_CHUNK = 1 << 28
 cdef uint64_t CHUNK_ALIGN = 1 << 12  # whole lane groups of every dtype
 
-DIST_CODES = {"bits": FI_BITS, "uniform": FI_UNIFORM, "normal": FI_NORMAL}
-_DTYPE_CODES = {np.dtype(np.uint32): FI_U32, np.dtype(np.float32): FI_F32,
-                np.dtype(np.float64): FI_F64}
+DIST_CODES = {"bits": FI_BITS, "uniform": FI_UNIFORM, "normal": FI_NORMAL,
+              "truncnormal": FI_TRUNCNORMAL}
+# By name: bfloat16 (ml_dtypes) is recognized without importing ml_dtypes.
+_DTYPE_CODES = {"uint32": FI_U32, "float32": FI_F32, "float64": FI_F64,
+                "float16": FI_F16, "bfloat16": FI_BF16}
 MAX_DIMS = FI_MAX_DIMS
 LANES = FI_LANES
 
 
 def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout,
-         int threads, double low=0.0, double span=1.0, double high_below=1.0,
-         double loc=0.0, double scale=1.0):
+         int threads, cnp.ndarray run_starts=None, double low=0.0, double span=1.0,
+         double high_below=1.0, double loc=0.0, double scale=1.0,
+         double tn_p0=0.0, double tn_c0=-0.5, double tn_dp=1.0, double tn_q1=0.0, double tn_dq=1.0,
+         double tn_log_offset=0.0, double clamp_lo=-np.inf, double clamp_hi=np.inf):
     """Fill ``out`` (C-contiguous, writable) with elements of the logical array
-    described by ``layout = (n_runs, run_len, base, outer_shape, outer_stride)``."""
+    described by ``layout = (n_runs, run_len, base, outer_shape, outer_stride)``;
+    ``run_starts`` (uint64, n_runs entries), if given, replaces base and the
+    outer arrays: run r starts at logical index run_starts[r]."""
     cdef fi_request req
     cdef fi_layout lay
     cdef uint64_t total, e0, e1, chunk
@@ -43,25 +49,35 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     n_runs, run_len, base, outer_shape, outer_stride = layout
     if not (out.flags.c_contiguous and out.flags.writeable):
         raise ValueError("out must be a writable C-contiguous array")
-    if out.dtype not in _DTYPE_CODES:
+    if out.dtype.name not in _DTYPE_CODES:
         raise TypeError(f"unsupported dtype {out.dtype}")
     if len(outer_shape) != len(outer_stride) or len(outer_shape) > FI_MAX_DIMS:
         raise ValueError("bad layout")
     if <uint64_t>out.size != <uint64_t>n_runs * <uint64_t>run_len:
         raise ValueError("out has the wrong number of elements for the layout")
+    if run_starts is not None and not (run_starts.dtype == np.uint64 and run_starts.flags.c_contiguous
+                                       and <uint64_t>run_starts.size == <uint64_t>n_runs):
+        raise ValueError("run_starts must be a C-contiguous uint64 array of n_runs entries")
     req.key[0] = <uint32_t>seed
     req.key[1] = <uint32_t>(seed >> 32)
     req.stream[0] = <uint32_t>stream
     req.stream[1] = <uint32_t>(stream >> 32)
     req.dist = DIST_CODES[dist]
-    req.dtype = _DTYPE_CODES[out.dtype]
+    req.dtype = _DTYPE_CODES[out.dtype.name]
     req.low, req.span, req.high_below = low, span, high_below
     req.loc, req.scale = loc, scale
+    req.tn_p0, req.tn_c0, req.tn_dp = tn_p0, tn_c0, tn_dp
+    req.tn_q1, req.tn_dq = tn_q1, tn_dq
+    req.tn_log_offset = tn_log_offset
+    req.clamp_lo, req.clamp_hi = clamp_lo, clamp_hi
     lay.n_runs, lay.run_len, lay.base = n_runs, run_len, base
     lay.outer_ndim = len(outer_shape)
     for d in range(lay.outer_ndim):
         lay.outer_shape[d] = outer_shape[d]
         lay.outer_stride[d] = outer_stride[d]
+    lay.run_starts = NULL
+    if run_starts is not None:
+        lay.run_starts = <const uint64_t *>cnp.PyArray_DATA(run_starts)
     total = out.size
     data = <char *>cnp.PyArray_DATA(out)
     e0 = 0

@@ -90,19 +90,65 @@ def check_threads(threads) -> int:
     return int(threads)
 
 
+HALF_DTYPES = ("float16", "bfloat16")
+
+
+def _as_dtype(dtype) -> np.dtype:
+    """np.dtype(dtype); the name 'bfloat16' imports ml_dtypes (optional) only
+    when it is asked for."""
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise TypeError("dtype 'bfloat16' needs the ml_dtypes package: pip install 'fastinit[bf16]'") from None
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(dtype)
+
+
 def check_dtype(dtype, out, allowed) -> np.dtype:
-    """dtype=None means out's dtype if out is given, else float32."""
+    """dtype=None means out's dtype if out is given, else the first allowed.
+    allowed holds dtype names; bfloat16 is recognized by name, so fastinit
+    never imports ml_dtypes unless the caller uses it."""
     name = "dtype"
     if dtype is None:
         dtype = out.dtype if isinstance(out, np.ndarray) else allowed[0]
         name = "out.dtype" if isinstance(out, np.ndarray) else name
     try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{name} must be one of {[np.dtype(a).name for a in allowed]}, got {dtype!r}") from None
-    if dt not in [np.dtype(a) for a in allowed]:
-        raise TypeError(f"{name} must be one of {[np.dtype(a).name for a in allowed]}, got {dt.name}")
+        dt = _as_dtype(dtype)
+    except TypeError as e:
+        if "ml_dtypes" in str(e):
+            raise
+        raise TypeError(f"{name} must be one of {list(allowed)}, got {dtype!r}") from None
+    if dt.name not in allowed:
+        raise TypeError(f"{name} must be one of {list(allowed)}, got {dt.name}")
     return dt
+
+
+def check_rows(index, n: int) -> np.ndarray:
+    """A 1-D sequence of integer row ids for axis 0 of size n, as uint64.
+    Negative ids count from the end, as in NumPy; ids outside [-n, n) raise."""
+    ids = np.asarray(index)
+    if ids.ndim != 1:
+        raise ValueError(f"index as row ids must be 1-D, got an array of shape {ids.shape}")
+    if ids.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    if ids.dtype == np.bool_ or ids.dtype.kind not in "iu":
+        raise TypeError(f"index row ids must be integers, got dtype {ids.dtype}")
+    if ids.dtype.kind == "u":
+        bad = ids >= n
+    else:
+        bad = (ids < -n) | (ids >= n)
+    if bad.any():
+        first = ids[np.argmax(bad)]
+        raise ValueError(f"index row id {int(first)} is out of range for axis 0 of size {n}")
+    if ids.dtype.kind == "i":
+        ids = np.where(ids < 0, ids + n, ids)
+    return ids.astype(np.uint64)
+
+
+def is_row_ids(index) -> bool:
+    """A list or a NumPy array (not a tuple or slice) selects rows by id."""
+    return isinstance(index, (list, np.ndarray))
 
 
 def check_index(index, shape: tuple) -> tuple:
@@ -114,7 +160,9 @@ def check_index(index, shape: tuple) -> tuple:
     if isinstance(index, slice):
         index = (index,)
     if not isinstance(index, tuple):
-        raise TypeError(f"index must be a slice or a tuple of slices, got {type(index).__name__} {index!r}")
+        raise TypeError(
+            f"index must be a slice, a tuple of slices or a 1-D array of row ids, got {type(index).__name__} {index!r}"
+        )
     if len(index) > len(shape):
         raise ValueError(f"index has {len(index)} entries but shape {shape} has only {len(shape)} axes")
     box = []
@@ -189,6 +237,7 @@ class Plan:
     stream: int
     out: object
     threads: int
+    rows: object = None  # uint64 row ids for axis 0 (index= an array), else None
 
     @property
     def size(self) -> int:
@@ -200,11 +249,26 @@ def plan(shape, seed, stream, dtype, out, index, threads, allowed_dtypes) -> Pla
     seed = check_seed(seed)
     stream = check_uint64("stream", stream)
     dt = check_dtype(dtype, out, allowed_dtypes)
-    box = check_index(index, shape)
+    rows = None
+    if is_row_ids(index):
+        if not shape:
+            raise ValueError("index row ids need a shape with at least 1 axis, got shape ()")
+        rows = check_rows(index, shape[0])
+        box = ((0, len(rows)),) + tuple((0, n) for n in shape[1:])
+    else:
+        box = check_index(index, shape)
     out_shape = tuple(stop - start for start, stop in box)
     out = check_out(out, out_shape, dt)
     threads = check_threads(threads)
-    return Plan(shape, out_shape, box, dt, seed, stream, out, threads)
+    return Plan(shape, out_shape, box, dt, seed, stream, out, threads, rows)
+
+
+def select(p: Plan, full: np.ndarray) -> np.ndarray:
+    """p's block of an already generated full array (for initializers that
+    cannot generate a block alone)."""
+    if p.rows is not None:
+        return full[p.rows.astype(np.intp)]
+    return full[tuple(slice(start, stop) for start, stop in p.box)]
 
 
 def run(p: Plan, dist: str, **params) -> np.ndarray:
@@ -215,7 +279,13 @@ def run(p: Plan, dist: str, **params) -> np.ndarray:
     if n == 0:
         return out
     threads = max(1, min(p.threads, n // MIN_ELEMENTS_PER_THREAD))
-    _core.fill(out, dist, p.seed, p.stream, layout_of(p.shape, p.box), threads, **params)
+    if p.rows is not None:
+        # one run per requested row: cost proportional to the rows asked for
+        row_len = math.prod(p.shape[1:])
+        layout = (len(p.rows), row_len, 0, (), ())
+        _core.fill(out, dist, p.seed, p.stream, layout, threads, p.rows * np.uint64(row_len), **params)
+    else:
+        _core.fill(out, dist, p.seed, p.stream, layout_of(p.shape, p.box), threads, **params)
     return out
 
 

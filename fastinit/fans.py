@@ -9,23 +9,36 @@ from ._plan import check_shape
 LAYOUTS = (None, "torch")
 
 
-def _normalize_axis(name: str, axis, ndim: int) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{name}={axis} is out of range for a shape with {ndim} axes")
-    return int(axis) % ndim
+def _normalize_axes(name: str, axes, ndim: int) -> tuple:
+    """An int or a tuple/list of ints, each in [-ndim, ndim), as a tuple of
+    distinct non-negative axes."""
+    single = isinstance(axes, numbers.Integral) and not isinstance(axes, bool)
+    if not single and not isinstance(axes, (tuple, list)):
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {axes!r}")
+    out = []
+    for axis in (axes,) if single else axes:
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise TypeError(f"{name} must be an int or a tuple of ints, got {axes!r}")
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"{name}={axes!r} is out of range for a shape with {ndim} axes")
+        if int(axis) % ndim in out:
+            raise ValueError(f"{name}={axes!r} names axis {int(axis) % ndim} twice")
+        out.append(int(axis) % ndim)
+    return tuple(out)
 
 
 def compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """Return ``(fan_in, fan_out)`` of a weight of the given shape.
 
-    Default layout (NumPy, JAX, Keras): ``(..., in, out)``; the receptive
-    field is the product of every axis other than ``in_axis``, ``out_axis`` and
-    ``batch_axis``, so a 2-D convolution kernel ``(kh, kw, c_in, c_out)`` has
-    ``fan_in = kh * kw * c_in`` and ``fan_out = kh * kw * c_out``.
+    Default layout (NumPy, JAX, Keras): ``(..., in, out)``, with the axes of
+    ``jax.nn.initializers.variance_scaling``: ``in_axis``, ``out_axis`` and
+    ``batch_axis`` are each an int or a tuple of ints (disjoint);
+    ``fan_in = prod(in axes) * receptive``, ``fan_out = prod(out axes) *
+    receptive``, where ``receptive`` is the product of every other axis
+    except the batch axes. So a 2-D convolution kernel ``(kh, kw, c_in,
+    c_out)`` has ``fan_in = kh * kw * c_in`` and ``fan_out = kh * kw * c_out``.
     As in Keras, a 0-D shape has fans ``(1, 1)`` and a 1-D shape ``(n,)`` has
-    ``(n, n)``.
+    ``(n, n)`` (with the default axes; JAX raises there).
 
     ``layout="torch"``: PyTorch's ``(out, in, *kernel)``, as in
     ``torch.nn.init._calculate_fan_in_and_fan_out``; fewer than 2 dimensions
@@ -36,16 +49,14 @@ def compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     (3, 2)
     >>> compute_fans((64, 3, 5, 5), layout="torch")
     (75, 1600)
+    >>> compute_fans((8, 3, 3, 16, 32), in_axis=(-3, -2), out_axis=-1, batch_axis=0)
+    (144, 96)
     """
     shape = check_shape(shape)
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be None or 'torch', got {layout!r}")
-    if isinstance(batch_axis, numbers.Integral) and not isinstance(batch_axis, bool):
-        batch_axis = (batch_axis,)
-    if not isinstance(batch_axis, (tuple, list)):
-        raise TypeError(f"batch_axis must be an int or a tuple of ints, got {batch_axis!r}")
     if layout == "torch":
-        if (in_axis, out_axis, tuple(batch_axis)) != (-2, -1, ()):
+        if (in_axis, out_axis) != (-2, -1) or batch_axis not in ((), []):
             raise ValueError("layout='torch' fixes the axes: leave in_axis, out_axis and batch_axis at their defaults")
         if len(shape) < 2:
             raise ValueError(
@@ -55,18 +66,20 @@ def compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
         return shape[1] * receptive, shape[0] * receptive
     if len(shape) == 0:
         return 1, 1
-    if len(shape) == 1:
+    if len(shape) == 1 and (in_axis, out_axis) == (-2, -1):
         return shape[0], shape[0]
     ndim = len(shape)
-    i = _normalize_axis("in_axis", in_axis, ndim)
-    o = _normalize_axis("out_axis", out_axis, ndim)
-    if i == o:
-        raise ValueError(f"in_axis and out_axis must differ, both are axis {i}")
-    batch = {_normalize_axis("batch_axis", b, ndim) for b in batch_axis}
-    if batch & {i, o}:
-        raise ValueError("batch_axis must not contain in_axis or out_axis")
-    receptive = math.prod(n for d, n in enumerate(shape) if d not in batch | {i, o})
-    return shape[i] * receptive, shape[o] * receptive
+    ins = _normalize_axes("in_axis", in_axis, ndim)
+    outs = _normalize_axes("out_axis", out_axis, ndim)
+    batch = _normalize_axes("batch_axis", batch_axis, ndim)
+    if set(ins) & set(outs):
+        raise ValueError(f"in_axis={in_axis!r} and out_axis={out_axis!r} must not share an axis")
+    if set(batch) & (set(ins) | set(outs)):
+        raise ValueError(f"batch_axis={batch_axis!r} must not contain in_axis or out_axis")
+    receptive = math.prod(n for d, n in enumerate(shape) if d not in set(ins) | set(outs) | set(batch))
+    fan_in = math.prod(shape[d] for d in ins) * receptive
+    fan_out = math.prod(shape[d] for d in outs) * receptive
+    return fan_in, fan_out
 
 
 # PyTorch's torch.nn.init.calculate_gain table.

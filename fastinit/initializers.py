@@ -7,8 +7,14 @@ Common keyword arguments
 ------------------------
 stream : int in [0, 2**64), default 0
     Independent stream under the same seed (one seed can feed many tensors).
-dtype : numpy.float32 (default) or numpy.float64
-    ``None`` means ``out.dtype`` when ``out`` is given.
+dtype : numpy.float32 (default), numpy.float64, numpy.float16 or bfloat16
+    ``None`` means ``out.dtype`` when ``out`` is given. bfloat16 is
+    ``ml_dtypes.bfloat16`` (or the string ``"bfloat16"``; needs the optional
+    ``ml_dtypes`` package, ``pip install 'fastinit[bf16]'``). A float16 or
+    bfloat16 element is the float32 element at the same position rounded to
+    nearest even (so the bits of the dtypes relate), except that bounds an
+    initializer guarantees (uniform never returns ``high``, truncated normal
+    stays in ``[a, b]``) hold in the rounded dtype too.
 out : numpy.ndarray, optional
     Writable C-contiguous array of the output shape and dtype, filled in place
     and returned. On bad input nothing is written. Ctrl-C during a large
@@ -19,35 +25,114 @@ threads : int, optional
     Threads to use; the result never depends on it. Default: the
     ``FASTINIT_NUM_THREADS`` environment variable, else the CPUs this process
     may use. Small arrays always run on the calling thread.
-index : slice or tuple of slices (step 1), optional
+index : slice, tuple of slices (step 1) or 1-D array of row ids, optional
     Return exactly ``full[index]`` without generating the rest of ``full``;
     fans come from the full ``shape``. Use it to make one shard of a table.
+    A list or NumPy array of integer row ids selects rows of axis 0 in any
+    order, repeats allowed, negative ids counting from the end as in NumPy
+    (an id outside ``[-shape[0], shape[0])`` raises ``ValueError``): the cost
+    is proportional to the rows asked for, so a parameter server can create
+    embedding rows of a ``(10**12, D)`` table on first lookup and get the same
+    values as a dense run.
+
+Truncated normal: sampling and accuracy
+---------------------------------------
+``truncated_normal`` maps one uniform per element through the inverse
+normal CDF (no rejection loop), so the layout of DESIGN.md and ``index=``
+keep working. float32 (and float16/bfloat16, rounded from it) uses one
+32-bit word per element, in the uniform float32 layout: element
+``64*g + 16*w + l`` of lane group ``g`` from word ``w`` of counter
+``16*g + l``; the uniform is ``u = (2*(word >> 9) + 1) / 2**24``. float64
+uses two words per element like the float64 uniform: element
+``32*g + 16*h + l`` from words ``(2h, 2h+1)`` (low, high) of counter
+``16*g + l``, ``u = (2*k + 1) / 2**53`` with ``k`` the top 20 bits of the
+high word and the 32 of the low word. Then
+``x = Phi^-1(Phi(alpha) + u * (Phi(beta) - Phi(alpha)))`` with
+``alpha = (a - mean) / std``, ``beta = (b - mean) / std``, carried as the
+pair ``(P, 1 - P)`` (the latter rescaled by a power of two) so that windows
+in the upper tail lose no precision; windows with ``alpha + beta < 0`` are
+mirrored to the upper tail. ``Phi^-1`` is Wichura's AS 241 (PPND7 for
+float32, PPND16 for float64) on the project's own polynomial log: only
+IEEE add/mul/div/sqrt, so every ISA path gives the same bits.
+
+Accuracy, end to end (the rounding of ``P`` to the working precision
+included), measured by ``python benchmarks/truncnormal_accuracy.py 4000``
+against a 200-bit quantile of each sample's own uniform, on the windows
+[-2, 2], [0, inf), [3, 4], [6, inf), (-inf, -6], [10, 10.5], [-1e-3, 1e-3],
+[-8, 9] and [12, inf) (float32) or [30, inf) (float64):
+
+=========  =============================  ============================
+dtype      where ``|x| >= 1/2``           where ``|x| < 1/2``
+=========  =============================  ============================
+float32    <= 5.1 ulp of the result       <= 1.4e-7 absolute (std units)
+float64    <= 8 ulp (<= 5 for |x| < 10)   <= 4e-16 absolute (std units)
+=========  =============================  ============================
+
+(Near 0 the error is bounded by how well ``P - 1/2`` is known, about one ulp
+of ``Phi(alpha) - 1/2``; a window of width 2e-3 around the mean gets 2e-10
+(float32) and 4e-19 (float64).) tests/test_truncated.py checks 8 ulp on
+2e5 float32 samples per window.
+
+The result is ``mean + std * x`` clamped into ``[a, b]`` (into the dtype's
+values inside ``[a, b]``), so it always lies in ``[a, b]``.
 """
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from . import _plan
 from .fans import calculate_gain, compute_fans
 
-FLOAT_DTYPES = (np.float32, np.float64)
+FLOAT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
-DISTRIBUTIONS = ("normal", "uniform")
+# "untruncated_normal" is Keras' name for fastinit's (and JAX's) "normal".
+DISTRIBUTIONS = ("normal", "truncated_normal", "untruncated_normal", "uniform")
+NORMAL_DISTRIBUTIONS = ("normal", "truncated_normal")
+# Standard deviation of the standard normal truncated to [-2, 2]
+# (Keras/JAX VarianceScaling divide by it).
+TRUNCATED_2_STD = 0.87962566103423978
 
 
 def _plan_float(shape, seed, stream, dtype, out, index, threads):
     return _plan.plan(shape, seed, stream, dtype, out, index, threads, FLOAT_DTYPES)
 
 
+def _compute_type(dtype: np.dtype):
+    """The dtype the C kernels compute in: float64, else float32 (float16 and
+    bfloat16 are rounded from float32)."""
+    return np.float64 if dtype.name == "float64" else np.float32
+
+
+def _step(x, dtype: np.dtype, up: bool) -> float:
+    """The dtype value next to x (a dtype value) upward or downward."""
+    t = dtype.type
+    return float(np.nextafter(t(x), t(np.inf if up else -np.inf)))
+
+
+def _at_least(x: float, dtype: np.dtype) -> float:
+    """The smallest dtype value >= x (x itself if infinite)."""
+    v = float(dtype.type(x))
+    return _step(v, dtype, True) if v < x else v
+
+
+def _at_most(x: float, dtype: np.dtype) -> float:
+    """The largest dtype value <= x."""
+    v = float(dtype.type(x))
+    return _step(v, dtype, False) if v > x else v
+
+
 def _uniform_params(low: float, high: float, dtype: np.dtype) -> dict:
     """C-core parameters for U[low, high) in dtype: the bounds rounded to
     dtype, and the largest dtype value below high, which caps the result so
-    that high is never returned."""
-    t = dtype.type
+    that high is never returned. Half dtypes compute with the float32
+    parameters (their values are float32 values rounded) and a cap that is
+    below high in the half dtype."""
+    t = _compute_type(dtype)
     lo, hi = t(low), t(high)
-    if not lo < hi:
+    if not dtype.type(low) < dtype.type(high):
         raise ValueError(f"low must be < high in {dtype.name}, got low={low!r}, high={high!r}")
     span = float(hi) - float(lo)
     with np.errstate(over="ignore"):
@@ -55,15 +140,56 @@ def _uniform_params(low: float, high: float, dtype: np.dtype) -> dict:
     if not span_finite:
         # low + inf * u would be nan or inf for every u
         raise ValueError(f"high - low must be finite in {dtype.name}, got low={low!r}, high={high!r}")
-    top = np.nextafter(hi, t(-np.inf))
-    return dict(low=float(lo), span=span, high_below=float(top))
+    top = float(np.nextafter(hi, t(-np.inf)))
+    if dtype.name in _plan.HALF_DTYPES:
+        top = _at_most(min(top, _step(float(dtype.type(high)), dtype, False)), dtype)
+    return dict(low=float(lo), span=span, high_below=top)
 
 
-def _fan(shape, mode, fan_in, fan_out, in_axis, out_axis, layout) -> float:
+# Smallest window probability the double-precision setup resolves.
+MIN_WINDOW_MASS = 1e-300
+
+
+def _truncnormal_params(mean: float, std: float, a: float, b: float, dtype: np.dtype) -> dict:
+    """C-core parameters for N(mean, std^2) truncated to [a, b] (see the module
+    docstring): the CDF pair of the window in double, mirrored to the upper
+    tail when the window lies mostly below the mean."""
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    sign = 1.0
+    if alpha + beta < 0:
+        alpha, beta, sign = -beta, -alpha, -1.0
+    rt2 = math.sqrt(2.0)
+    p_alpha = 0.5 * math.erfc(-alpha / rt2)
+    q_alpha, q_beta = 0.5 * math.erfc(alpha / rt2), 0.5 * math.erfc(beta / rt2)
+    # window mass with the least cancellation: from erf near the mean, from
+    # the upper-tail complements above it
+    mass = q_alpha - q_beta if alpha >= 1 else 0.5 * (math.erf(beta / rt2) - math.erf(alpha / rt2))
+    if not mass >= MIN_WINDOW_MASS:
+        raise ValueError(
+            f"a={a!r}, b={b!r}: the window has probability {mass:.3g} under N({mean}, {std}^2); "
+            f"at least {MIN_WINDOW_MASS} is needed"
+        )
+    k = -math.frexp(q_alpha)[1] if q_alpha < 0.5 else 0  # q_alpha * 2^k in [1/2, 1)
+    lo, hi = _at_least(a, dtype), _at_most(b, dtype)
+    if not lo <= hi:
+        raise ValueError(f"no {dtype.name} value lies in [a, b] = [{a!r}, {b!r}]")
+    return dict(loc=mean, scale=sign * std, tn_p0=p_alpha, tn_c0=0.5 * math.erf(alpha / rt2), tn_dp=mass,
+                tn_q1=math.ldexp(q_beta, k), tn_dq=math.ldexp(mass, k),
+                tn_log_offset=k * math.log(2.0), clamp_lo=lo, clamp_hi=hi)
+
+
+def _bound(name: str, value) -> float:
+    """A truncation bound: a real number, infinities allowed."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise TypeError(f"{name} must be a real number (inf allowed), got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _fan(shape, mode, fan_in, fan_out, in_axis, out_axis, batch_axis, layout) -> float:
     """The fan ``mode`` selects, with optional explicit fan_in / fan_out."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
-    fin, fout = compute_fans(shape, in_axis=in_axis, out_axis=out_axis, layout=layout)
+    fin, fout = compute_fans(shape, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis, layout=layout)
     for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
         if value is not None:
             _plan.as_float(name, value, positive=True)
@@ -74,41 +200,58 @@ def _fan(shape, mode, fan_in, fan_out, in_axis, out_axis, layout) -> float:
 
 
 def _scaled(p, distribution: str, variance_scale: float, fan: float) -> np.ndarray:
-    """N(0, scale/fan) or U(-a, a) with a = sqrt(3 scale/fan)."""
+    """Variance scale/fan: N(0, s^2) with s = sqrt(scale/fan); the same
+    truncated at +-2 s' with s' = s / 0.8796... (Keras/JAX); or U(-a, a) with
+    a = sqrt(3 scale/fan)."""
     if p.size == 0:  # a fan may be 0 here; there is nothing to draw
         return _plan.run(p, "uniform")
     if variance_scale == 0:  # gain=0: every weight is 0 (U(-0, 0) has no open interval)
         return _plan.run(p, "uniform", low=0.0, span=0.0, high_below=0.0)
-    if distribution == "normal":
+    if distribution in ("normal", "untruncated_normal"):
         return _plan.run(p, "normal", loc=0.0, scale=math.sqrt(variance_scale / fan))
+    if distribution == "truncated_normal":
+        std = math.sqrt(variance_scale / fan) / TRUNCATED_2_STD
+        if std == 0.0:  # gain 0: the window [0, 0] is the point 0
+            return _plan.run(p, "normal", loc=0.0, scale=0.0)
+        return _plan.run(p, "truncnormal", **_truncnormal_params(0.0, std, -2.0 * std, 2.0 * std, p.dtype))
     bound = math.sqrt(3.0 * variance_scale / fan)
+    if p.dtype.type(bound) == 0:  # a bound below the dtype's smallest value: every weight rounds to 0
+        return _plan.run(p, "uniform", low=0.0, span=0.0, high_below=0.0)
     return _plan.run(p, "uniform", **_uniform_params(-bound, bound, p.dtype))
 
 
-def _check_distribution(distribution):
-    if distribution not in DISTRIBUTIONS:
-        raise ValueError(f"distribution must be one of {list(DISTRIBUTIONS)}, got {distribution!r}")
+def _check_distribution(distribution, allowed=DISTRIBUTIONS):
+    if distribution not in allowed:
+        raise ValueError(f"distribution must be one of {list(allowed)}, got {distribution!r}")
 
 
 def variance_scaling(shape, seed=None, scale=1.0, mode="fan_in", distribution="normal", *,
                      stream=0, dtype=None, out=None, threads=None, index=None,
-                     fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, layout=None):
+                     fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """Samples with variance ``scale / n``, Keras/JAX ``VarianceScaling``.
 
     ``n`` is ``fan_in``, ``fan_out``, ``(fan_in + fan_out) / 2`` (``fan_avg``)
-    or ``sqrt(fan_in * fan_out)`` (``fan_geo_avg``) per ``mode``.
-    ``distribution="normal"``: N(0, scale / n), untruncated;
+    or ``sqrt(fan_in * fan_out)`` (``fan_geo_avg``) per ``mode``; the fans
+    come from ``compute_fans(shape, in_axis, out_axis, batch_axis, layout)``
+    (JAX's axes; ``in_axis``/``out_axis``/``batch_axis`` may be tuples).
+    ``distribution="normal"`` (or Keras' ``"untruncated_normal"``):
+    N(0, s^2), s = sqrt(scale / n), untruncated;
+    ``"truncated_normal"``: N(0, s'^2) truncated to [-2 s', 2 s'] with
+    s' = s / 0.87962566103423978, so the variance is still scale / n;
     ``"uniform"``: U(-a, a) with a = sqrt(3 * scale / n).
 
     >>> import fastinit
     >>> w = fastinit.variance_scaling((256, 128), seed=0, scale=2.0, mode="fan_in")
     >>> w.shape, w.dtype
     ((256, 128), dtype('float32'))
+    >>> t = fastinit.variance_scaling((256, 128), seed=0, distribution="truncated_normal")
+    >>> bool(abs(t).max() <= 2 * (1 / 256) ** 0.5 / 0.87962566103423978)
+    True
     """
     p = _plan_float(shape, seed, stream, dtype, out, index, threads)
     scale = _plan.as_float("scale", scale, positive=True)
     _check_distribution(distribution)
-    n = _fan(p.shape, mode, fan_in, fan_out, in_axis, out_axis, layout)
+    n = _fan(p.shape, mode, fan_in, fan_out, in_axis, out_axis, batch_axis, layout)
     return _scaled(p, distribution, scale, n)
 
 
@@ -120,7 +263,7 @@ def _glorot(distribution, shape, seed, gain, common, fan_kw):
 
 
 def glorot_uniform(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None, threads=None,
-                   index=None, fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, layout=None):
+                   index=None, fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """Glorot/Xavier uniform: U(-a, a), ``a = gain * sqrt(6 / (fan_in + fan_out))``.
 
     Glorot & Bengio (2010); ``torch.nn.init.xavier_uniform_``, Keras
@@ -133,23 +276,28 @@ def glorot_uniform(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None
     """
     return _glorot("uniform", shape, seed, gain,
                    dict(stream=stream, dtype=dtype, out=out, index=index, threads=threads),
-                   dict(fan_in=fan_in, fan_out=fan_out, in_axis=in_axis, out_axis=out_axis, layout=layout))
+                   dict(fan_in=fan_in, fan_out=fan_out, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                        layout=layout))
 
 
-def glorot_normal(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None, threads=None,
-                  index=None, fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, layout=None):
+def glorot_normal(shape, seed=None, *, gain=1.0, distribution="normal", stream=0, dtype=None, out=None, threads=None,
+                  index=None, fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """Glorot/Xavier normal: N(0, s^2), ``s = gain * sqrt(2 / (fan_in + fan_out))``.
 
-    Untruncated, as ``torch.nn.init.xavier_normal_``.
+    Untruncated, as ``torch.nn.init.xavier_normal_``; ``distribution=
+    "truncated_normal"`` gives Keras/JAX ``glorot_normal``: N(0, s'^2)
+    truncated at +-2 s', s' = s / 0.87962566103423978.
 
     >>> import fastinit
     >>> w = fastinit.glorot_normal((1000, 1000), seed=0)
     >>> round(float(w.std()), 3)
     0.032
     """
-    return _glorot("normal", shape, seed, gain,
+    _check_distribution(distribution, NORMAL_DISTRIBUTIONS)
+    return _glorot(distribution, shape, seed, gain,
                    dict(stream=stream, dtype=dtype, out=out, index=index, threads=threads),
-                   dict(fan_in=fan_in, fan_out=fan_out, in_axis=in_axis, out_axis=out_axis, layout=layout))
+                   dict(fan_in=fan_in, fan_out=fan_out, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                        layout=layout))
 
 
 def _he(distribution, shape, seed, a, mode, nonlinearity, gain, common, fan_kw):
@@ -164,7 +312,7 @@ def _he(distribution, shape, seed, a, mode, nonlinearity, gain, common, fan_kw):
 
 def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", gain=None,
                stream=0, dtype=None, out=None, threads=None, index=None,
-               fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, layout=None):
+               fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """He/Kaiming uniform: U(-b, b), ``b = gain * sqrt(3 / fan)``.
 
     ``gain = calculate_gain(nonlinearity, a)`` (``sqrt(2)`` for ReLU) unless
@@ -178,28 +326,33 @@ def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", g
     """
     return _he("uniform", shape, seed, a, mode, nonlinearity, gain,
                dict(stream=stream, dtype=dtype, out=out, index=index, threads=threads),
-               dict(fan_in=fan_in, fan_out=fan_out, in_axis=in_axis, out_axis=out_axis, layout=layout))
+               dict(fan_in=fan_in, fan_out=fan_out, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                        layout=layout))
 
 
 def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", gain=None,
-              stream=0, dtype=None, out=None, threads=None, index=None,
-              fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, layout=None):
+              distribution="normal", stream=0, dtype=None, out=None, threads=None, index=None,
+              fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """He/Kaiming normal: N(0, s^2), ``s = gain / sqrt(fan)``.
 
-    Untruncated, as in He et al. (2015) and ``torch.nn.init.kaiming_normal_``.
+    Untruncated, as in He et al. (2015) and ``torch.nn.init.kaiming_normal_``;
+    ``distribution="truncated_normal"`` gives Keras/JAX ``he_normal``
+    (N(0, s'^2) truncated at +-2 s', s' = s / 0.87962566103423978).
 
     >>> import fastinit
     >>> w = fastinit.he_normal((1024, 512), seed=0)
     >>> round(float(w.std()) * 1024 ** 0.5, 1)
     1.4
     """
-    return _he("normal", shape, seed, a, mode, nonlinearity, gain,
+    _check_distribution(distribution, NORMAL_DISTRIBUTIONS)
+    return _he(distribution, shape, seed, a, mode, nonlinearity, gain,
                dict(stream=stream, dtype=dtype, out=out, index=index, threads=threads),
-               dict(fan_in=fan_in, fan_out=fan_out, in_axis=in_axis, out_axis=out_axis, layout=layout))
+               dict(fan_in=fan_in, fan_out=fan_out, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                        layout=layout))
 
 
 def lecun_uniform(shape, seed=None, *, stream=0, dtype=None, out=None, threads=None, index=None,
-                  fan_in=None, in_axis=-2, out_axis=-1, layout=None):
+                  fan_in=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """LeCun uniform: U(-a, a), ``a = sqrt(3 / fan_in)`` (LeCun et al., 1998).
 
     >>> import fastinit
@@ -209,22 +362,25 @@ def lecun_uniform(shape, seed=None, *, stream=0, dtype=None, out=None, threads=N
     """
     return variance_scaling(shape, seed, 1.0, "fan_in", "uniform", stream=stream, dtype=dtype,
                             out=out, threads=threads, index=index, fan_in=fan_in,
-                            in_axis=in_axis, out_axis=out_axis, layout=layout)
+                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis, layout=layout)
 
 
-def lecun_normal(shape, seed=None, *, stream=0, dtype=None, out=None, threads=None, index=None,
-                 fan_in=None, in_axis=-2, out_axis=-1, layout=None):
+def lecun_normal(shape, seed=None, *, distribution="normal", stream=0, dtype=None, out=None, threads=None, index=None,
+                 fan_in=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """LeCun normal: N(0, s^2), ``s = 1 / sqrt(fan_in)``; with SELU it gives
-    self-normalizing networks (Klambauer et al., 2017).
+    self-normalizing networks (Klambauer et al., 2017). ``distribution=
+    "truncated_normal"`` gives Keras/JAX ``lecun_normal`` (truncated at
+    +-2 s', s' = s / 0.87962566103423978).
 
     >>> import fastinit
     >>> w = fastinit.lecun_normal((400, 400), seed=0)
     >>> round(float(w.std()) * 20, 2)
     1.0
     """
-    return variance_scaling(shape, seed, 1.0, "fan_in", "normal", stream=stream, dtype=dtype,
+    _check_distribution(distribution, NORMAL_DISTRIBUTIONS)
+    return variance_scaling(shape, seed, 1.0, "fan_in", distribution, stream=stream, dtype=dtype,
                             out=out, threads=threads, index=index, fan_in=fan_in,
-                            in_axis=in_axis, out_axis=out_axis, layout=layout)
+                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis, layout=layout)
 
 
 def uniform(shape, seed=None, low=0.0, high=1.0, *, stream=0, dtype=None, out=None,
@@ -258,6 +414,73 @@ def normal(shape, seed=None, mean=0.0, std=1.0, *, stream=0, dtype=None, out=Non
     return _plan.run(p, "normal", loc=mean, scale=std)
 
 
+def truncated_normal(shape, seed=None, mean=0.0, std=1.0, a=-2.0, b=2.0, *, stream=0, dtype=None,
+                     out=None, threads=None, index=None):
+    """N(mean, std^2) truncated to [a, b], ``torch.nn.init.trunc_normal_``
+    semantics: ``a`` and ``b`` are absolute bounds (not in units of ``std``),
+    either may be infinite.
+
+    Sampled by inverse CDF, one uniform per element (see "Truncated normal"
+    in the module docstring for the layout and the measured accuracy); narrow,
+    one-sided and far-tail windows are exact to the dtype's precision, and the
+    result always lies in [a, b].
+
+    >>> import fastinit
+    >>> x = fastinit.truncated_normal(100_000, seed=0, mean=0.0, std=1.0, a=3.0, b=4.0)
+    >>> bool(((3 <= x) & (x <= 4)).all()), round(float(x.mean()), 2)
+    (True, 3.26)
+    """
+    p = _plan_float(shape, seed, stream, dtype, out, index, threads)
+    mean = _plan.as_float("mean", mean)
+    std = _plan.as_float("std", std, positive=True)
+    a, b = _bound("a", a), _bound("b", b)
+    if not a < b:
+        raise ValueError(f"a must be < b, got a={a!r}, b={b!r}")
+    params = _truncnormal_params(mean, std, a, b, p.dtype)
+    return _plan.run(p, "truncnormal", **params)
+
+
+def orthogonal(shape, seed=None, gain=1.0, *, stream=0, dtype=None, out=None, threads=None, index=None):
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014),
+    ``torch.nn.init.orthogonal_`` / Keras ``Orthogonal`` semantics.
+
+    ``shape`` has at least 2 axes; trailing axes are flattened: ``rows =
+    shape[0]``, ``cols = prod(shape[1:])``. A fastinit N(0, 1) float64 matrix
+    of shape ``(rows, cols)`` (transposed to ``(cols, rows)`` when rows <
+    cols) is factored by ``numpy.linalg.qr``; Q's columns are multiplied by
+    the signs of R's diagonal, which makes Q Haar-distributed; the result is
+    Q (or Q transposed) reshaped to ``shape``: orthonormal rows if rows <=
+    cols, else orthonormal columns. Deterministic for a given seed on a given
+    NumPy/LAPACK build; the last bits may differ across BLAS/LAPACK builds.
+    ``index=`` returns ``full[index]`` of the full matrix, which is always
+    computed (a QR factorization cannot be sharded).
+
+    >>> import fastinit, numpy as np
+    >>> q = fastinit.orthogonal((64, 32), seed=0, dtype=np.float64)
+    >>> bool(np.allclose(q.T @ q, np.eye(32)))
+    True
+    """
+    p = _plan_float(shape, seed, stream, dtype, out, index, threads)
+    gain = _plan.as_float("gain", gain)
+    if len(p.shape) < 2:
+        raise ValueError(f"orthogonal needs a shape with at least 2 axes, got {p.shape}")
+    rows, cols = p.shape[0], math.prod(p.shape[1:])
+    if rows * cols == 0:
+        full = np.zeros(p.shape)
+    else:
+        z = normal((rows, cols) if rows >= cols else (cols, rows), p.seed, stream=p.stream,
+                   dtype=np.float64, threads=p.threads)
+        q, r = np.linalg.qr(z)
+        d = np.sign(np.diagonal(r))
+        q *= np.where(d == 0, 1.0, d)
+        full = (q if rows >= cols else q.T).reshape(p.shape) * gain
+    block = _plan.select(p, full).astype(_compute_type(p.dtype)).astype(p.dtype)
+    if p.out is None:
+        return block
+    p.out[...] = block
+    return p.out
+
+
 def bits(shape, seed=None, stream=0, *, out=None, threads=None, index=None):
     """The raw uint32 Philox4x32-10 words in fastinit's layout.
 
@@ -270,7 +493,7 @@ def bits(shape, seed=None, stream=0, *, out=None, threads=None, index=None):
     >>> [hex(x) for x in fastinit.bits(64, seed=0)[::16]]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    p = _plan.plan(shape, seed, stream, np.uint32, out, index, threads, (np.uint32,))
+    p = _plan.plan(shape, seed, stream, np.uint32, out, index, threads, ("uint32",))
     return _plan.run(p, "bits")
 
 

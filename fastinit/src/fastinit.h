@@ -11,8 +11,11 @@
 #define FI_GROUP_U32 64    /* 32-bit outputs per lane group (4 words x 16) */
 #define FI_GROUP_F64 32    /* float64 outputs per lane group (2 per counter) */
 
-typedef enum { FI_BITS = 0, FI_UNIFORM = 1, FI_NORMAL = 2, FI_NDIST } fi_dist;
-typedef enum { FI_U32 = 0, FI_F32 = 1, FI_F64 = 2, FI_NDTYPE } fi_dtype;
+typedef enum { FI_BITS = 0, FI_UNIFORM = 1, FI_NORMAL = 2, FI_TRUNCNORMAL = 3, FI_NDIST } fi_dist;
+/* FI_F16 and FI_BF16 have no kernels of their own: the driver runs the F32
+ * kernel into a small buffer and rounds each value to nearest even, so a half
+ * element is the float32 element at the same position, rounded. */
+typedef enum { FI_U32 = 0, FI_F32 = 1, FI_F64 = 2, FI_F16 = 3, FI_BF16 = 4, FI_NDTYPE } fi_dtype;
 typedef enum { FI_ISA_SCALAR = 0, FI_NISA } fi_isa;
 
 /* Everything a kernel needs to produce values; built once per call. */
@@ -25,18 +28,26 @@ typedef struct {
      * normal: loc + scale * z */
     double low, span, high_below;
     double loc, scale;
+    /* truncated normal: loc + scale * Phi^-1(P), clamped into [clamp_lo,
+     * clamp_hi]; P is given by (tn_p0, tn_c0, tn_dp, tn_q1, tn_dq,
+     * tn_log_offset), see fi_ndtri_pq_* in transforms.h */
+    double tn_p0, tn_c0, tn_dp, tn_q1, tn_dq, tn_log_offset;
+    double clamp_lo, clamp_hi;
 } fi_request;
 
 /* The output is a sequence of n_runs runs of run_len consecutive logical
  * elements each, written one after the other. Run r starts at logical flat
  * index base + sum_d idx_d * outer_stride[d], where idx is r in the mixed radix
- * outer_shape (C order). A whole array is one run. */
+ * outer_shape (C order). A whole array is one run. If run_starts is not NULL,
+ * run r starts at run_starts[r] instead (any order, repeats allowed: rows of
+ * a table picked by id); base and the outer arrays are then unused. */
 #define FI_MAX_DIMS 32
 typedef struct {
     uint64_t n_runs, run_len, base;
     int outer_ndim;
     uint64_t outer_shape[FI_MAX_DIMS];
     uint64_t outer_stride[FI_MAX_DIMS];
+    const uint64_t *run_starts;
 } fi_layout;
 
 /* Fill output elements [e0, e1) of out (which holds n_runs * run_len elements

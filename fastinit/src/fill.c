@@ -6,8 +6,10 @@
 
 #include "kernels.h"
 #include "philox.h"
+#include "transforms.h"
 
-static size_t dtype_size(fi_dtype dtype) { return dtype == FI_F64 ? 8 : 4; }
+static int is_half(fi_dtype dtype) { return dtype == FI_F16 || dtype == FI_BF16; }
+static size_t dtype_size(fi_dtype dtype) { return dtype == FI_F64 ? 8 : is_half(dtype) ? 2 : 4; }
 static uint64_t group_size(fi_dtype dtype) { return dtype == FI_F64 ? FI_GROUP_F64 : FI_GROUP_U32; }
 
 /* ---- ISA selection ---------------------------------------------------- */
@@ -58,6 +60,45 @@ void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], 
     philox4x32_R(rounds, out, key);
 }
 
+/* The kernel of the current ISA for (dist, dtype); the scalar one where that
+ * ISA has none (every ISA path reproduces the scalar bits, so mixing is safe
+ * and a new distribution works before it has SIMD variants). */
+static fi_group_fn kernel_for(fi_dist dist, fi_dtype dtype)
+{
+    fi_group_fn fn = kernel_tables[fi_get_isa()]->fn[dist][dtype];
+    return fn ? fn : fi_kernels_scalar.fn[dist][dtype];
+}
+
+/* ---- float16 / bfloat16 ------------------------------------------------ */
+
+/* Lane groups per float32 scratch block: 16 KiB on the stack. */
+#define HALF_BLOCK_GROUPS 64
+
+/* The group kernel of the half dtypes: the F32 kernel of the current ISA into
+ * a scratch block, then each value rounded to nearest even. Any bound the
+ * result must respect is already applied by the F32 kernel with a bound
+ * representable in the half dtype, so rounding cannot cross it. */
+static void half_groups(void *dst, uint64_t g0, uint64_t ngroups, const fi_request *req)
+{
+    fi_group_fn fn32 = kernel_for(req->dist, FI_F32);
+    float block[HALF_BLOCK_GROUPS * FI_GROUP_U32];
+    uint16_t *out = (uint16_t *)dst;
+    while (ngroups) {
+        uint64_t n = ngroups < HALF_BLOCK_GROUPS ? ngroups : HALF_BLOCK_GROUPS;
+        fn32(block, g0, n, req);
+        uint64_t count = n * FI_GROUP_U32;
+        if (req->dtype == FI_F16)
+            for (uint64_t i = 0; i < count; i++)
+                out[i] = fi_f32_to_f16_bits(block[i]);
+        else
+            for (uint64_t i = 0; i < count; i++)
+                out[i] = fi_f32_to_bf16_bits(block[i]);
+        out += count;
+        g0 += n;
+        ngroups -= n;
+    }
+}
+
 /* ---- serial fill of one logical range --------------------------------- */
 
 /* Logical elements [start, stop) into out. Whole groups go straight to out;
@@ -99,10 +140,13 @@ static void fill_part(char *out, const fi_layout *lay, uint64_t e0, uint64_t e1,
         uint64_t run = e0 / lay->run_len, offset = e0 % lay->run_len;
         uint64_t n = lay->run_len - offset < e1 - e0 ? lay->run_len - offset : e1 - e0;
         uint64_t logical = lay->base, rem = run;
-        for (int d = lay->outer_ndim - 1; d >= 0; d--) {
-            logical += (rem % lay->outer_shape[d]) * lay->outer_stride[d];
-            rem /= lay->outer_shape[d];
-        }
+        if (lay->run_starts)
+            logical = lay->run_starts[run];
+        else
+            for (int d = lay->outer_ndim - 1; d >= 0; d--) {
+                logical += (rem % lay->outer_shape[d]) * lay->outer_stride[d];
+                rem /= lay->outer_shape[d];
+            }
         fill_range(out, logical + offset, logical + offset + n, req, fn);
         out += n * esize;
         e0 += n;
@@ -130,7 +174,11 @@ static void *run_task(void *arg)
 
 int fi_fill(void *out, const fi_layout *lay, uint64_t e0, uint64_t e1, const fi_request *req, int nthreads)
 {
-    fi_group_fn fn = kernel_tables[fi_get_isa()]->fn[req->dist][req->dtype];
+    fi_group_fn fn;
+    if (is_half(req->dtype))
+        fn = kernel_for(req->dist, FI_F32) ? half_groups : NULL;
+    else
+        fn = kernel_for(req->dist, req->dtype);
     if (!fn)
         return 0;
     if (e1 <= e0)

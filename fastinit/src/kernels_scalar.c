@@ -98,10 +98,56 @@ static void normal_f64(void *dst, uint64_t g0, uint64_t ngroups, const fi_reques
     }
 }
 
+/* Truncated normal by inverse CDF: element 16*w + l of a group from word w of
+ * counter l, as for uniform; the result is clamped into [clamp_lo, clamp_hi]
+ * (a NaN, which the parameters the caller builds cannot produce, becomes
+ * clamp_lo). */
+static void truncnormal_f32(void *dst, uint64_t g0, uint64_t ngroups, const fi_request *req)
+{
+    float *out = (float *)dst;
+    const float loc = (float)req->loc, scale = (float)req->scale;
+    const float p0 = (float)req->tn_p0, c0 = (float)req->tn_c0, dp = (float)req->tn_dp;
+    const float q1 = (float)req->tn_q1, dq = (float)req->tn_dq;
+    const float log_offset = (float)req->tn_log_offset;
+    const float lo = (float)req->clamp_lo, hi = (float)req->clamp_hi;
+    uint32_t words[4][FI_LANES];
+    for (uint64_t g = 0; g < ngroups; g++, out += FI_GROUP_U32) {
+        philox_group(g0 + g, req, words);
+        for (int w = 0; w < 4; w++)
+            for (int l = 0; l < FI_LANES; l++) {
+                float x = fi_ndtri_pq_f32(fi_u01_mid_f32(words[w][l]), p0, c0, dp, q1, dq, log_offset);
+                float y = loc + scale * x;
+                y = y > lo ? y : lo;
+                out[FI_LANES * w + l] = y < hi ? y : hi;
+            }
+    }
+}
+
+/* float64: element 16*h + l from words (2h, 2h+1) of counter l, as uniform_f64. */
+static void truncnormal_f64(void *dst, uint64_t g0, uint64_t ngroups, const fi_request *req)
+{
+    double *out = (double *)dst;
+    const double loc = req->loc, scale = req->scale, lo = req->clamp_lo, hi = req->clamp_hi;
+    uint32_t words[4][FI_LANES];
+    for (uint64_t g = 0; g < ngroups; g++, out += FI_GROUP_F64) {
+        philox_group(g0 + g, req, words);
+        for (int h = 0; h < 2; h++)
+            for (int l = 0; l < FI_LANES; l++) {
+                double u = fi_u01_mid_f64(words[2 * h][l], words[2 * h + 1][l]);
+                double x = fi_ndtri_pq_f64(u, req->tn_p0, req->tn_c0, req->tn_dp, req->tn_q1, req->tn_dq,
+                                           req->tn_log_offset);
+                double y = loc + scale * x;
+                y = y > lo ? y : lo;
+                out[FI_LANES * h + l] = y < hi ? y : hi;
+            }
+    }
+}
+
 const fi_kernel_table fi_kernels_scalar = {{
     [FI_BITS] = {[FI_U32] = bits_u32},
     [FI_UNIFORM] = {[FI_F32] = uniform_f32, [FI_F64] = uniform_f64},
     [FI_NORMAL] = {[FI_F32] = normal_f32, [FI_F64] = normal_f64},
+    [FI_TRUNCNORMAL] = {[FI_F32] = truncnormal_f32, [FI_F64] = truncnormal_f64},
 }};
 
 /* The transforms on arrays, so tests can measure their accuracy over the

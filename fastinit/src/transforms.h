@@ -11,6 +11,8 @@
  *   fi_sincos_turn24_f32   1.95 ulp max    fi_sincos_turn53_f64   1.77 ulp max
  * End to end (radius * cos/sin, tests/test_transforms.py, 2^24 samples):
  *   normal float32 3.41 ulp max, float64 3.21 ulp max.
+ * Truncated normal (fi_ndtri_pq_*), end to end where |x| >= 1/2: float32
+ *   <= 5.1 ulp, float64 <= 8 ulp (benchmarks/truncnormal_accuracy.py).
  */
 #ifndef FASTINIT_TRANSFORMS_H
 #define FASTINIT_TRANSFORMS_H
@@ -142,6 +144,136 @@ static inline void fi_sincos_turn53_f64(uint32_t lo, uint32_t hi, double *s_out,
     double c = swap ? sp : cp;
     *s_out = fi_bits_to_f64(fi_f64_to_bits(s) ^ sin_neg);
     *c_out = fi_bits_to_f64(fi_f64_to_bits(c) ^ cos_neg);
+}
+
+/* ---- inverse normal CDF for the truncated normal ----------------------
+ *
+ * A window [alpha, beta] (standard units) is sampled as x = Phi^-1(P) with
+ * P = Phi(alpha) + u * (Phi(beta) - Phi(alpha)), u in (0, 1). To stay accurate
+ * in the upper tail, P is carried as the pair
+ *     p  = p0 + u * dp                     (P itself)
+ *     q' = q1 + (1 - u) * dq               (1 - P, times 2^k)
+ * where p0 = Phi(alpha), dp = Phi(beta) - Phi(alpha), q1 = 2^k (1 - Phi(beta)),
+ * dq = 2^k dp and log_offset = k ln 2, all computed once per call in double by
+ * the caller. Both sums add non-negative terms, so each has a small relative
+ * error however close P is to 0 or 1, and the scale 2^k keeps q' a normal
+ * float even for windows far out in the upper tail (-log(1 - P) =
+ * log_offset - log(q')). The caller mirrors windows in the lower tail
+ * (alpha + beta < 0) to the upper one, so p never needs a scale.
+ *
+ * The quantile itself is Wichura's algorithm AS 241 (Applied Statistics 37,
+ * 1988): a rational function of P - 1/2 for |P - 1/2| <= 0.425, else of
+ * s = sqrt(-log(min(P, 1 - P))) on s <= 5 and s > 5. PPND7 (7 digits) for
+ * float, PPND16 (16 digits) for double. Only IEEE add, multiply, divide,
+ * sqrt and the polynomial logs above: a SIMD path computing both branches
+ * and selecting per lane reproduces the scalar result bit for bit.
+ * Accuracy: see the module docstring of fastinit/initializers.py
+ * (truncated_normal) and tests/test_truncated.py. */
+
+/* u in (0, 1) from the top 23 bits: (2k + 1) / 2^24, symmetric, so 1 - u is
+ * exact and in the same set; never 0 or 1. */
+static inline float fi_u01_mid_f32(uint32_t w) { return (float)(((w >> 9) << 1) | 1u) * 0x1p-24f; }
+/* u in (0, 1) from 52 bits (top 20 of hi, all of lo): (2k + 1) / 2^53. */
+static inline double fi_u01_mid_f64(uint32_t lo, uint32_t hi)
+{
+    return (double)(hi >> 12) * 0x1p-20 + (double)lo * 0x1p-52 + 0x1p-53;
+}
+
+static inline float fi_ndtri_pq_f32(float u, float p0, float c0, float dp, float q1, float dq, float log_offset)
+{
+    float p = p0 + u * dp;
+    float c = c0 + u * dp;
+    float q = q1 + (1.0f - u) * dq;
+    /* central branch */
+    float r = 0.180625f - c * c;
+    float num = ((5.9109374720e+1f * r + 1.5929113202e+2f) * r + 5.0434271938e+1f) * r + 3.3871327179e+0f;
+    float den = ((6.7187563600e+1f * r + 7.8757757664e+1f) * r + 1.7895169469e+1f) * r + 1.0f;
+    float central = c * num / den;
+    /* tail branch: s = sqrt(-log(min(P, 1 - P))) */
+    int lower = c < 0.0f;
+    float t = lower ? p : q;
+    float s = __builtin_sqrtf((lower ? 0.0f : log_offset) - fi_log_f32(t));
+    float s1 = s - 1.6f;
+    float mid = (((1.7023821103e-1f * s1 + 1.3067284816e+0f) * s1 + 2.7568153900e+0f) * s1 + 1.4234372777e+0f)
+              / ((1.2021132975e-1f * s1 + 7.3700164250e-1f) * s1 + 1.0f);
+    float s5 = s - 5.0f;
+    float far = (((1.7337203997e-2f * s5 + 4.2868294337e-1f) * s5 + 3.0812263860e+0f) * s5 + 6.6579051150e+0f)
+              / ((1.2258202635e-2f * s5 + 2.4197894225e-1f) * s5 + 1.0f);
+    float tail = s <= 5.0f ? mid : far;
+    tail = lower ? -tail : tail;
+    return (c <= 0.425f && c >= -0.425f) ? central : tail;
+}
+
+static inline double fi_ndtri_pq_f64(double u, double p0, double c0, double dp, double q1, double dq, double log_offset)
+{
+    double p = p0 + u * dp;
+    double c = c0 + u * dp;
+    double q = q1 + (1.0 - u) * dq;
+    double r = 0.180625 - c * c;
+    double num = ((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r
+                 + 4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r
+                 + 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0;
+    double den = ((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r
+                 + 2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r
+                 + 4.2313330701600911252e+1) * r + 1.0;
+    double central = c * num / den;
+    int lower = c < 0.0;
+    double t = lower ? p : q;
+    double s = __builtin_sqrt((lower ? 0.0 : log_offset) - fi_log_f64(t));
+    double s1 = s - 1.6;
+    double mid = ((((((7.74545014278341407640e-4 * s1 + 2.27238449892691845833e-2) * s1 + 2.41780725177450611770e-1) * s1
+                 + 1.27045825245236838258e+0) * s1 + 3.64784832476320460504e+0) * s1 + 5.76949722146069140550e+0) * s1
+                 + 4.63033784615654529590e+0) * s1 + 1.42343711074968357734e+0;
+    mid = mid / ((((((((1.05075007164441684324e-9 * s1 + 5.47593808499534494600e-4) * s1 + 1.51986665636164571966e-2) * s1
+                 + 1.48103976427480074590e-1) * s1 + 6.89767334985100004550e-1) * s1 + 1.67638483018380384940e+0) * s1
+                 + 2.05319162663775882187e+0) * s1 + 1.0));
+    double s5 = s - 5.0;
+    double far = ((((((2.01033439929228813265e-7 * s5 + 2.71155556874348757815e-5) * s5 + 1.24266094738807843860e-3) * s5
+                 + 2.65321895265761230930e-2) * s5 + 2.96560571828504891230e-1) * s5 + 1.78482653991729133580e+0) * s5
+                 + 5.46378491116411436990e+0) * s5 + 6.65790464350110377720e+0;
+    far = far / ((((((((2.04426310338993978564e-15 * s5 + 1.42151175831644588870e-7) * s5 + 1.84631831751005468180e-5) * s5
+                 + 7.86869131145613259100e-4) * s5 + 1.48753612908506148525e-2) * s5 + 1.36929880922735805310e-1) * s5
+                 + 5.99832206555887937690e-1) * s5 + 1.0));
+    double tail = s <= 5.0 ? mid : far;
+    tail = lower ? -tail : tail;
+    return (c <= 0.425 && c >= -0.425) ? central : tail;
+}
+
+/* ---- float32 -> float16 / bfloat16, round to nearest even ------------- */
+
+/* IEEE binary16: overflow to inf, gradual underflow to subnormals, NaN stays
+ * a (quiet) NaN with its sign. */
+static inline uint16_t fi_f32_to_f16_bits(float f)
+{
+    uint32_t x = fi_f32_to_bits(f);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    x &= 0x7fffffffu;
+    if (x > 0x7f800000u)                      /* NaN: keep it quiet */
+        return sign | 0x7e00u;
+    if (x >= 0x477ff000u)                     /* >= 65520 rounds to inf */
+        return sign | 0x7c00u;
+    if (x >= 0x38800000u) {                   /* normal half: >= 2^-14 */
+        x += 0x0fffu + ((x >> 13) & 1u);      /* round the 13 dropped bits to even */
+        return sign | (uint16_t)((x - 0x38000000u) >> 13); /* rebias 127 -> 15 */
+    }
+    if (x <= 0x33000000u)                     /* <= 2^-25 (a tie) rounds to 0 */
+        return sign;
+    /* subnormal half: round(value * 2^24) of the 24-bit significand */
+    uint32_t e = x >> 23, m = (x & 0x007fffffu) | 0x00800000u;
+    uint32_t shift = 126u - e;                /* 14..24 */
+    uint32_t r = m >> shift, rem = m & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+    r += (rem > half) | ((rem == half) & r);
+    return sign | (uint16_t)r;                /* a carry into 0x400 is the smallest normal */
+}
+
+/* bfloat16: the top half of the float32, rounded to nearest even. */
+static inline uint16_t fi_f32_to_bf16_bits(float f)
+{
+    uint32_t x = fi_f32_to_bits(f);
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((x >> 16) | 0x0040u);
+    x += 0x7fffu + ((x >> 16) & 1u);
+    return (uint16_t)(x >> 16);
 }
 
 #endif
