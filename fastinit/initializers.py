@@ -124,6 +124,16 @@ def _at_most(x: float, dtype: np.dtype) -> float:
     return _step(v, dtype, False) if v > x else v
 
 
+def _check_representable(dtype: np.dtype, **values):
+    """Parameters must be finite in the output dtype (else every sample would
+    be inf or nan)."""
+    for name, v in values.items():
+        with np.errstate(over="ignore"):
+            finite = np.isfinite(dtype.type(v))
+        if not finite:
+            raise ValueError(f"{name} must be finite in {dtype.name}, got {v!r}")
+
+
 def _uniform_params(low: float, high: float, dtype: np.dtype) -> dict:
     """C-core parameters for U[low, high) in dtype: the bounds rounded to
     dtype, and the largest dtype value below high, which caps the result so
@@ -411,6 +421,7 @@ def normal(shape, seed=None, mean=0.0, std=1.0, *, stream=0, dtype=None, out=Non
     p = _plan_float(shape, seed, stream, dtype, out, index, threads)
     mean = _plan.as_float("mean", mean)
     std = _plan.as_float("std", std, nonnegative=True)
+    _check_representable(p.dtype, mean=mean, std=std)
     return _plan.run(p, "normal", loc=mean, scale=std)
 
 

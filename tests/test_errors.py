@@ -1,6 +1,8 @@
 """Bad input: each case raises ValueError/TypeError whose message names the
 argument and the value received, before any memory is written; zero-element
 shapes are fine."""
+import re
+
 import numpy as np
 import pytest
 
@@ -177,3 +179,13 @@ def test_zero_element_shapes_with_out_index_and_float64(name):
     out = np.empty((0, 5), dtype)
     assert f((0, 5), 0, out=out) is out
     assert f((4, 5), 0, index=(slice(2, 2),)).shape == (0, 5)
+
+
+@pytest.mark.parametrize("dtype, value", [("float32", 1e39), ("float16", 1e5)])
+@pytest.mark.parametrize("name, sign", [("std", 1), ("mean", -1)])
+def test_normal_parameters_must_be_finite_in_the_output_dtype(dtype, value, name, sign):
+    """A parameter the output dtype cannot hold would make every sample inf:
+    an error, not a silent inf."""
+    with pytest.raises(ValueError, match=re.escape(f"{name} must be finite in {dtype}, got {sign * value!r}")):
+        F.normal(8, 0, dtype=dtype, **{name: sign * value})
+    assert np.isfinite(F.normal(8, 0, dtype="float64", **{name: sign * value})).all()
