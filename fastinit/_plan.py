@@ -237,7 +237,9 @@ class Plan:
     stream: int
     out: object
     threads: int
-    rows: object = None  # uint64 row ids for axis 0 (index= an array), else None
+    rows: object        # uint64 row ids for axis 0 (index= an array), else None
+    layout: tuple       # the C core's run layout of the block (see layout_of)
+    run_starts: object  # with rows: the logical start of each row's run, else None
 
     @property
     def size(self) -> int:
@@ -260,7 +262,13 @@ def plan(shape, seed, stream, dtype, out, index, threads, allowed_dtypes) -> Pla
     out_shape = tuple(stop - start for start, stop in box)
     out = check_out(out, out_shape, dt)
     threads = check_threads(threads)
-    return Plan(shape, out_shape, box, dt, seed, stream, out, threads, rows)
+    if rows is None:
+        layout, run_starts = layout_of(shape, box), None
+    else:
+        # one run per requested row: cost proportional to the rows asked for
+        row_len = math.prod(shape[1:])
+        layout, run_starts = (len(rows), row_len, 0, (), ()), rows * np.uint64(row_len)
+    return Plan(shape, out_shape, box, dt, seed, stream, out, threads, rows, layout, run_starts)
 
 
 def select(p: Plan, full: np.ndarray) -> np.ndarray:
@@ -279,13 +287,7 @@ def run(p: Plan, dist: str, **params) -> np.ndarray:
     if n == 0:
         return out
     threads = max(1, min(p.threads, n // MIN_ELEMENTS_PER_THREAD))
-    if p.rows is not None:
-        # one run per requested row: cost proportional to the rows asked for
-        row_len = math.prod(p.shape[1:])
-        layout = (len(p.rows), row_len, 0, (), ())
-        _core.fill(out, dist, p.seed, p.stream, layout, threads, p.rows * np.uint64(row_len), **params)
-    else:
-        _core.fill(out, dist, p.seed, p.stream, layout_of(p.shape, p.box), threads, **params)
+    _core.fill(out, dist, p.seed, p.stream, p.layout, threads, p.run_starts, **params)
     return out
 
 
