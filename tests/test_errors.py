@@ -191,10 +191,8 @@ def test_normal_parameters_must_be_finite_in_the_output_dtype(dtype, value, name
     assert np.isfinite(F.normal(8, 0, dtype="float64", **{name: sign * value})).all()
 
 
-def test_index_with_too_many_partial_axes_raises_before_writing():
+def test_index_with_too_many_partial_axes_raises_before_allocating():
     """The C layout holds 32 partial axes: more is an error, raised while
-    planning (before out= is touched or a fresh array allocated)."""
-    out = np.full((2,) * 34, 7.0, dtype=np.float32)
+    planning, before the 32 GiB block would be allocated."""
     with pytest.raises(ValueError, match="index leaves 33 partial axes; at most 32"):
-        F.normal((3,) * 34, 0, index=(slice(0, 2),) * 34, out=out)
-    assert (out == 7.0).all()
+        F.normal((3,) * 34, 0, index=(slice(0, 2),) * 34)
