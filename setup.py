@@ -1,6 +1,8 @@
 """Build of the C core. Flags: -O3 for speed; -ffp-contract=off so no path
 fuses a multiply and an add (bits must not depend on the ISA); -fno-math-errno
-so sqrt is the single IEEE instruction. No -march, no ISA flags on any file."""
+so sqrt is the single IEEE instruction. No -march, no ISA flags on any file: kernels_avx2.c / kernels_avx512.c
+select their ISA with a target pragma, and fill.c runs them only on a CPU that
+has it."""
 import sys
 
 import numpy as np
@@ -11,6 +13,8 @@ sources = [
     "fastinit/_core.pyx",
     "fastinit/src/fill.c",
     "fastinit/src/kernels_scalar.c",
+    "fastinit/src/kernels_avx2.c",
+    "fastinit/src/kernels_avx512.c",
 ]
 compile_args = [] if sys.platform == "win32" else [
     "-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno", "-fno-strict-aliasing",

@@ -20,6 +20,8 @@ cdef extern from "src/fastinit.h" nogil:
 
     ctypedef enum fi_isa:
         FI_ISA_SCALAR
+        FI_ISA_AVX2
+        FI_ISA_AVX512
         FI_NISA
 
     ctypedef struct fi_request:
@@ -44,3 +46,4 @@ cdef extern from "src/fastinit.h" nogil:
     fi_isa fi_get_isa() noexcept
     int fi_set_isa(fi_isa isa) noexcept
     const char *fi_isa_name(fi_isa isa) noexcept
+    const char *fi_compiler() noexcept

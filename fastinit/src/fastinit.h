@@ -13,7 +13,8 @@
 
 typedef enum { FI_BITS = 0, FI_UNIFORM = 1, FI_NORMAL = 2, FI_NDIST } fi_dist;
 typedef enum { FI_U32 = 0, FI_F32 = 1, FI_F64 = 2, FI_NDTYPE } fi_dtype;
-typedef enum { FI_ISA_SCALAR = 0, FI_NISA } fi_isa;
+/* ISA paths, worst to best; all produce the same bits. */
+typedef enum { FI_ISA_SCALAR = 0, FI_ISA_AVX2 = 1, FI_ISA_AVX512 = 2, FI_NISA } fi_isa;
 
 /* Everything a kernel needs to produce values; built once per call. */
 typedef struct {
@@ -55,5 +56,7 @@ fi_isa fi_best_isa(void);
 fi_isa fi_get_isa(void);
 int fi_set_isa(fi_isa isa);
 const char *fi_isa_name(fi_isa isa);
+/* The compiler that built the core, e.g. "gcc 12.2.0" (for bug reports). */
+const char *fi_compiler(void);
 
 #endif

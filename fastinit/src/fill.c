@@ -14,12 +14,32 @@ static uint64_t group_size(fi_dtype dtype) { return dtype == FI_F64 ? FI_GROUP_F
 
 static const fi_kernel_table *const kernel_tables[FI_NISA] = {
     [FI_ISA_SCALAR] = &fi_kernels_scalar,
+#if FI_X86_SIMD
+    [FI_ISA_AVX2] = &fi_kernels_avx2,
+    [FI_ISA_AVX512] = &fi_kernels_avx512,
+#endif
 };
 static const char *const isa_names[FI_NISA] = {
     [FI_ISA_SCALAR] = "scalar",
+    [FI_ISA_AVX2] = "avx2",
+    [FI_ISA_AVX512] = "avx512",
 };
 
-static int isa_supported(fi_isa isa) { return isa == FI_ISA_SCALAR; }
+/* Whether this build has the path and this CPU (and OS) can run it. The
+ * AVX-512 kernels use AVX-512F instructions only. */
+static int isa_supported(fi_isa isa)
+{
+    if (!kernel_tables[isa])
+        return 0;
+#if FI_X86_SIMD
+    __builtin_cpu_init();
+    if (isa == FI_ISA_AVX2)
+        return __builtin_cpu_supports("avx2");
+    if (isa == FI_ISA_AVX512)
+        return __builtin_cpu_supports("avx512f");
+#endif
+    return isa == FI_ISA_SCALAR;
+}
 
 fi_isa fi_best_isa(void)
 {
@@ -50,6 +70,17 @@ int fi_set_isa(fi_isa isa)
 const char *fi_isa_name(fi_isa isa)
 {
     return ((int)isa >= 0 && isa < FI_NISA) ? isa_names[isa] : "unknown";
+}
+
+const char *fi_compiler(void)
+{
+#if defined(__clang__)
+    return "clang " __clang_version__;
+#elif defined(__GNUC__)
+    return "gcc " __VERSION__;
+#else
+    return "unknown";
+#endif
 }
 
 void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], uint32_t out[4])
