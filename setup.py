@@ -3,6 +3,7 @@ fuses a multiply and an add (bits must not depend on the ISA); -fno-math-errno
 so sqrt is the single IEEE instruction. No -march, no ISA flags on any file: kernels_avx2.c / kernels_avx512.c
 select their ISA with a target pragma, and fill.c runs them only on a CPU that
 has it."""
+import glob
 import sys
 
 import numpy as np
@@ -26,6 +27,7 @@ extensions = [
     Extension(
         "fastinit._core",
         sources=sources,
+        depends=sorted(glob.glob("fastinit/src/*.h")),  # rebuild when a header changes
         include_dirs=[np.get_include(), "fastinit/src"],
         extra_compile_args=compile_args,
         extra_link_args=link_args,

@@ -43,6 +43,7 @@ cdef extern from "src/fastinit.h" nogil:
     void fi_philox4x32(int rounds, const uint32_t *ctr_in, const uint32_t *key,
                        uint32_t *out) noexcept
     fi_isa fi_best_isa() noexcept
+    int fi_isa_supported(fi_isa isa) noexcept
     fi_isa fi_get_isa() noexcept
     int fi_set_isa(fi_isa isa) noexcept
     const char *fi_isa_name(fi_isa isa) noexcept

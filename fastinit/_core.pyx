@@ -86,6 +86,11 @@ def isa_names():
     return [fi_isa_name(<fi_isa>i).decode() for i in range(FI_NISA)]
 
 
+def supported_isas():
+    """Names of the ISA paths this CPU can run, best last."""
+    return [fi_isa_name(<fi_isa>i).decode() for i in range(FI_NISA) if fi_isa_supported(<fi_isa>i)]
+
+
 def best_isa():
     return fi_isa_name(fi_best_isa()).decode()
 
@@ -101,4 +106,9 @@ def set_isa(str name):
         raise ValueError(f"isa must be one of {names}, got {name!r}")
     cdef int code = names.index(name)
     if not fi_set_isa(<fi_isa>code):
-        raise ValueError(f"isa {name!r} is not supported by this CPU")
+        raise ValueError(f"isa {name!r} is not supported by this CPU; it supports {supported_isas()}")
+
+
+def compiler():
+    """The C compiler that built the core."""
+    return fi_compiler().decode()

@@ -51,8 +51,10 @@ int fi_fill(void *out, const fi_layout *layout, uint64_t e0, uint64_t e1, const 
 void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], uint32_t out[4]);
 
 /* ISA dispatch: the best path the CPU supports is picked once; a path can be
- * forced (e.g. for tests). fi_set_isa returns 0 if the CPU lacks the path. */
+ * forced (FASTINIT_ISA, tests). fi_set_isa returns 0 if the CPU lacks the path. */
 fi_isa fi_best_isa(void);
+/* 1 if this build has the path and this CPU (and OS) can run it. */
+int fi_isa_supported(fi_isa isa);
 fi_isa fi_get_isa(void);
 int fi_set_isa(fi_isa isa);
 const char *fi_isa_name(fi_isa isa);

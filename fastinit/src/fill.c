@@ -25,11 +25,10 @@ static const char *const isa_names[FI_NISA] = {
     [FI_ISA_AVX512] = "avx512",
 };
 
-/* Whether this build has the path and this CPU (and OS) can run it. The
- * AVX-512 kernels use AVX-512F instructions only. */
-static int isa_supported(fi_isa isa)
+/* The AVX-512 kernels use AVX-512F instructions only. */
+int fi_isa_supported(fi_isa isa)
 {
-    if (!kernel_tables[isa])
+    if ((int)isa < 0 || isa >= FI_NISA || !kernel_tables[isa])
         return 0;
 #if FI_X86_SIMD
     __builtin_cpu_init();
@@ -44,7 +43,7 @@ static int isa_supported(fi_isa isa)
 fi_isa fi_best_isa(void)
 {
     for (int isa = FI_NISA - 1; isa > FI_ISA_SCALAR; isa--)
-        if (isa_supported((fi_isa)isa))
+        if (fi_isa_supported((fi_isa)isa))
             return (fi_isa)isa;
     return FI_ISA_SCALAR;
 }
@@ -61,7 +60,7 @@ fi_isa fi_get_isa(void)
 
 int fi_set_isa(fi_isa isa)
 {
-    if ((int)isa < 0 || isa >= FI_NISA || !isa_supported(isa))
+    if (!fi_isa_supported(isa))
         return 0;
     current_isa = (int)isa;
     return 1;
