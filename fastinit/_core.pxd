@@ -7,6 +7,7 @@ cdef extern from "src/fastinit.h" nogil:
         FI_LANES
         FI_GROUP_U32
         FI_GROUP_F64
+        FI_STREAM_MIN_BYTES
 
     ctypedef enum fi_dist:
         FI_BITS

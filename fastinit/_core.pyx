@@ -19,6 +19,8 @@ _DTYPE_CODES = {np.dtype(np.uint32): FI_U32, np.dtype(np.float32): FI_F32,
                 np.dtype(np.float64): FI_F64}
 MAX_DIMS = FI_MAX_DIMS
 LANES = FI_LANES
+# SIMD kernels use non-temporal stores for calls writing at least this many bytes.
+STREAM_MIN_BYTES = FI_STREAM_MIN_BYTES
 
 
 def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout,
@@ -111,4 +113,4 @@ def set_isa(str name):
 
 def compiler():
     """The C compiler that built the core."""
-    return fi_compiler().decode()
+    return fi_compiler().decode().strip()

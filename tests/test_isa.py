@@ -106,6 +106,45 @@ def test_misaligned_out(isa, name, fn, dtype, make_out):
         assert_same_bits(want[7:], got)
 
 
+def aligned64(n, dtype):
+    itemsize = np.dtype(dtype).itemsize
+    buf = bytearray(n * itemsize + 64)
+    start = (-np.frombuffer(buf, np.uint8).ctypes.data) % 64
+    return np.frombuffer(buf, dtype, count=n, offset=start)
+
+
+@pytest.fixture(scope="module")
+def streaming_reference():
+    """Scalar outputs big enough that each of two threads' kernel calls uses
+    the non-temporal (streaming) stores of the SIMD paths."""
+    cache = {}
+
+    def get(name, fn, dtype):
+        if name not in cache:
+            n = 2 * _core.STREAM_MIN_BYTES // np.dtype(dtype).itemsize + 1001
+            cache[name] = gen("scalar", fn, n, 77, dtype=dtype, stream=5)
+        return cache[name]
+
+    before = _core.get_isa()
+    yield get
+    _core.set_isa(before)
+
+
+@pytest.mark.parametrize("name, fn, dtype", KINDS[:5], ids=KIND_IDS[:5])
+def test_streaming_stores(isa, streaming_reference, name, fn, dtype):
+    want = streaming_reference(name, fn, dtype)
+    n = want.size
+    assert_same_bits(want, gen(isa, fn, n, 77, dtype=dtype, stream=5, threads=2))
+    for make_out in (aligned64, misaligned_by_element, misaligned):
+        out = make_out(n, dtype)
+        gen(isa, fn, n, 77, dtype=dtype, stream=5, threads=2, out=out)
+        assert_same_bits(want, out)
+    # a block that starts and ends inside lane groups, on one thread
+    out = misaligned_by_element(n - 40, dtype)
+    gen(isa, fn, n, 77, dtype=dtype, stream=5, threads=1, out=out, index=slice(27, n - 13))
+    assert_same_bits(want[27:n - 13], out)
+
+
 @pytest.mark.parametrize("name, fn, dtype", KINDS, ids=KIND_IDS)
 def test_thread_counts(isa, name, fn, dtype):
     # enough elements that run() really uses three threads

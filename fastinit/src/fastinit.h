@@ -10,6 +10,10 @@
 #define FI_LANES 16        /* Philox counters per lane group */
 #define FI_GROUP_U32 64    /* 32-bit outputs per lane group (4 words x 16) */
 #define FI_GROUP_F64 32    /* float64 outputs per lane group (2 per counter) */
+/* SIMD kernels write a call of at least this many bytes with non-temporal
+ * stores: such outputs do not fit the caches anyway, and skipping the read of
+ * each line before writing it saves memory bandwidth. */
+#define FI_STREAM_MIN_BYTES (16u << 20)
 
 typedef enum { FI_BITS = 0, FI_UNIFORM = 1, FI_NORMAL = 2, FI_NDIST } fi_dist;
 typedef enum { FI_U32 = 0, FI_F32 = 1, FI_F64 = 2, FI_NDTYPE } fi_dtype;

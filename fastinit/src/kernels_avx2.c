@@ -15,9 +15,10 @@
 #endif
 
 #define FI_N64 4
-/* 2 vectors = 8 counters per step: the Philox state then fits the 16
- * registers (4 vectors spill) */
-#define FI_STEP_VECS 2
+#define FI_VEC_BYTES 32
+/* one lane group per step (4 vectors; some of the Philox state spills to the
+ * stack, which costs less than it saves) */
+#define FI_STEP_VECS 4
 #define FI_TABLE_NAME fi_kernels_avx2
 
 typedef __m256i vi;
@@ -34,7 +35,7 @@ static inline vi vi_sub32(vi a, vi b) { return _mm256_sub_epi32(a, b); }
 static inline vi vi_and(vi a, vi b) { return _mm256_and_si256(a, b); }
 static inline vi vi_or(vi a, vi b) { return _mm256_or_si256(a, b); }
 static inline vi vi_xor(vi a, vi b) { return _mm256_xor_si256(a, b); }
-static inline vi vi_xor3(vi a, vi b, vi c) { return _mm256_xor_si256(_mm256_xor_si256(a, b), c); }
+static inline vi vi_xor3(vi a, vi b, vi c) { return _mm256_xor_si256(a, _mm256_xor_si256(b, c)); }
 #define vi_srli32(a, n) _mm256_srli_epi32((a), (n))
 #define vi_slli32(a, n) _mm256_slli_epi32((a), (n))
 #define vi_srli64(a, n) _mm256_srli_epi64((a), (n))
@@ -81,6 +82,30 @@ static inline vd vd_from_u32lo(vi a)
 {
     vi magic = vi_or(vi_and(a, vi_set1_64(0xffffffffull)), vi_set1_64(0x4330000000000000ull));
     return vd_sub(vd_from_bits(magic), vd_set1(0x1p52));
+}
+
+static inline void vi_stream(void *p, vi a) { _mm256_stream_si256((__m256i *)p, a); }
+static inline void vi_stream_fence(void) { _mm_sfence(); }
+static inline vi lane_index(void) { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
+static inline void vi_store_lanes(void *p, vi a, int lo, int hi)
+{
+    vi lane = lane_index();
+    vi mask = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32(lo - 1)), _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), lane));
+    _mm256_maskstore_epi32((int *)p, mask, a);
+}
+/* lane i takes lane (i - k) mod 8 of prev (i < k) or of cur (i >= k) */
+typedef struct {
+    vi index, from_cur;
+} realign_ctl;
+static inline void realign_init(realign_ctl *c, int k)
+{
+    vi lane = lane_index();
+    c->index = _mm256_and_si256(_mm256_sub_epi32(lane, _mm256_set1_epi32(k)), _mm256_set1_epi32(7));
+    c->from_cur = _mm256_cmpgt_epi32(lane, _mm256_set1_epi32(k - 1));
+}
+static inline vi vi_realign(vi prev, vi cur, const realign_ctl *c)
+{
+    return _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(prev, c->index), _mm256_permutevar8x32_epi32(cur, c->index), c->from_cur);
 }
 
 #include "kernels_simd.h"

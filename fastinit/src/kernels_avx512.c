@@ -14,6 +14,7 @@
 #endif
 
 #define FI_N64 8
+#define FI_VEC_BYTES 64
 /* 4 vectors = 2 lane groups per step: enough independent multiplies to hide
  * their latency, 16 of the 32 registers for the Philox state */
 #define FI_STEP_VECS 4
@@ -80,6 +81,19 @@ static inline vd vd_from_u32lo(vi a)
     vi magic = vi_or(vi_and(a, vi_set1_64(0xffffffffull)), vi_set1_64(0x4330000000000000ull));
     return vd_sub(vd_from_bits(magic), vd_set1(0x1p52));
 }
+
+static inline void vi_stream(void *p, vi a) { _mm512_stream_si512((__m512i *)p, a); }
+static inline void vi_stream_fence(void) { _mm_sfence(); }
+static inline void vi_store_lanes(void *p, vi a, int lo, int hi)
+{
+    _mm512_mask_storeu_epi32(p, (__mmask16)((1u << hi) - (1u << lo)), a);
+}
+typedef __m512i realign_ctl; /* vpermt2d indices: lane i takes lane i + 16 - k of (prev, cur) */
+static inline void realign_init(realign_ctl *c, int k)
+{
+    *c = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), vi_set1_32((uint32_t)(16 - k)));
+}
+static inline vi vi_realign(vi prev, vi cur, const realign_ctl *c) { return _mm512_permutex2var_epi32(prev, *c, cur); }
 
 #include "kernels_simd.h"
 

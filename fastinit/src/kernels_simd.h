@@ -6,9 +6,10 @@
  *
  * Vocabulary the unit provides (all lanes independent):
  *   FI_N64             64-bit lanes per vector (32-bit lanes: 2 * FI_N64)
- *   FI_STEP_VECS       Philox vectors per step: a multiple of 16 / FI_N64 or
- *                      a divisor of it, even; more vectors = more independent
- *                      work for the multiplier, fewer = fewer registers
+ *   FI_VEC_BYTES       bytes per vector
+ *   FI_STEP_VECS       Philox vectors per step: whole lane groups (a multiple
+ *                      of 16 / FI_N64); more vectors = more independent work
+ *                      for the multiplier, fewer = fewer registers
  *   vi, vf, vd         integer, float32 and float64 vectors
  *   vi_set1_32/64, vi_loadu, vi_storeu, vi_add32/64, vi_sub32, vi_and, vi_or,
  *   vi_xor, vi_xor3, vi_srli32/64, vi_slli64 (macros: immediate counts),
@@ -21,6 +22,11 @@
  *   vf_from_i32        signed 32-bit lanes -> float (exact for |x| <= 2^24)
  *   vd_from_u32lo      low 32 bits of each 64-bit lane -> double (exact)
  *   vf/vd_select_odd(q, a, b)  lanes where q is odd take a, the others b
+ *   vi_stream(p, v)    non-temporal store to an aligned address
+ *   vi_store_lanes(p, v, lo, hi)  stores 32-bit lanes lo..hi-1 of v to p (the same lanes)
+ *   realign_ctl, realign_init(ctl, k), vi_realign(prev, cur, ctl):
+ *                      lane i = i < k ? prev[FI_N32 - k + i] : cur[i - k]
+ *   vi_stream_fence    orders the non-temporal stores before later stores
  *
  * Bit identity with the scalar path (kernels_scalar.c, transforms.h): every
  * float operation below is the same IEEE operation, on the same operands, in
@@ -37,7 +43,8 @@
 #define FI_N32 (2 * FI_N64)
 #define FI_GROUP_VECS (FI_LANES / FI_N64)          /* 64-bit vectors per lane group */
 #define FI_STEP_COUNTERS (FI_STEP_VECS * FI_N64)
-#define FI_MAX_VECS (FI_STEP_VECS > FI_GROUP_VECS ? FI_STEP_VECS : FI_GROUP_VECS)
+#define FI_MAX_VECS FI_STEP_VECS
+#define FI_GROUP_BYTES 256                         /* every dtype: 64 x 4 or 32 x 8 bytes */
 #define FI_INLINE static inline __attribute__((always_inline))
 
 /* Round keys, broadcast once per call. */
@@ -96,12 +103,6 @@ FI_INLINE void philox_step(uint64_t n0, int nvec, const vi offset[], const philo
             x[3][v] = p0;
         }
 }
-
-/* Position in a 32-bit output of counter rel (relative to the first counter
- * of the call), word w: lane group layout 64*g + 16*w + l. */
-FI_INLINE uint64_t pos32(uint64_t rel, int w) { return rel / FI_LANES * FI_GROUP_U32 + (uint64_t)(FI_LANES * w) + rel % FI_LANES; }
-/* Position in a float64 output of counter rel, half h: 32*g + 16*h + l. */
-FI_INLINE uint64_t pos64(uint64_t rel, int h) { return rel / FI_LANES * FI_GROUP_F64 + (uint64_t)(FI_LANES * h) + rel % FI_LANES; }
 
 /* ---- transforms (transforms.h, vectorized op for op) --------------------- */
 
@@ -217,58 +218,134 @@ FI_INLINE void sincos_turn53_f64(vi lo, vi hi, vd *s_out, vd *c_out)
     *c_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_odd(q, sp, cp)), cos_neg));
 }
 
+/* ---- output writer ----------------------------------------------------
+ * A step hands its output vectors over in memory order. Plain mode stores
+ * them unaligned. Streaming mode (calls of at least FI_STREAM_MIN_BYTES, whose
+ * output is larger than the caches can usefully hold) writes whole aligned
+ * lines with non-temporal stores, which skip the read of each line before it
+ * is written: each aligned line is the tail of the previous vector and the
+ * head of the current one (vi_realign); the partial lines at both ends, which
+ * may hold bytes outside this call, get masked ordinary stores. */
+
+typedef struct {
+    char *next;     /* plain: address of the next vector; streaming: next aligned line */
+    int streaming;
+    int head;       /* streaming: the next line is the first, partial one */
+    int shift;      /* streaming: misalignment of dst in 32-bit lanes */
+    realign_ctl ctl;
+    vi prev;
+} writer;
+
+static void writer_init(writer *wr, void *dst, uint64_t bytes)
+{
+    uintptr_t misalign = (uintptr_t)dst % FI_VEC_BYTES;
+    int streaming = bytes >= FI_STREAM_MIN_BYTES && misalign % 4 == 0;
+    *wr = (writer){
+        .next = (char *)dst - (streaming ? misalign : 0),
+        .streaming = streaming,
+        .head = 1,
+        .shift = (int)(misalign / 4),
+        .prev = vi_set1_32(0),
+    };
+    realign_init(&wr->ctl, wr->shift);
+}
+
+FI_INLINE void writer_put(writer *wr, vi v)
+{
+    if (!wr->streaming) {
+        vi_storeu(wr->next, v);
+    } else {
+        vi line = vi_realign(wr->prev, v, &wr->ctl);
+        if (wr->head) {
+            vi_store_lanes(wr->next, line, wr->shift, FI_N32);
+            wr->head = 0;
+        } else {
+            vi_stream(wr->next, line);
+        }
+        wr->prev = v;
+    }
+    wr->next += FI_VEC_BYTES;
+}
+
+static void writer_finish(writer *wr)
+{
+    if (!wr->streaming)
+        return;
+    if (wr->shift)
+        vi_store_lanes(wr->next, vi_realign(wr->prev, wr->prev, &wr->ctl), 0, wr->shift);
+    vi_stream_fence();
+}
+
 /* ---- kernels ---------------------------------------------------------------
- * A step makes nvec vectors of counters starting at counter rel (relative to
- * the call's first counter) and writes their outputs. */
+ * A step makes nvec vectors of counters, whole lane groups, starting at
+ * counter n0, and puts its 2 * nvec output vectors in memory order. */
 
 typedef struct {
     philox_ctx philox;
-    uint64_t n_first; /* first counter of the call */
     double low, span, high_below, loc, scale;
 } kernel_ctx;
 
-FI_INLINE void bits_u32_step(void *dst, uint64_t rel, int nvec, const kernel_ctx *k)
+/* Index among a step's output vectors (memory order) of word w of the packed
+ * counters FI_N32*j ... (lane group layout: element 64*g + 16*w + l) */
+FI_INLINE int vec32(int j, int w)
 {
-    uint32_t *out = (uint32_t *)dst;
-    vi x[4][FI_MAX_VECS];
-    philox_step(k->n_first + rel, nvec, k->philox.offset_paired, &k->philox, x);
-    for (int j = 0; j < nvec / 2; j++)
-        for (int w = 0; w < 4; w++)
-            vi_storeu(out + pos32(rel + (uint64_t)(FI_N32 * j), w), vi_pack_lo32(x[w][2 * j], x[w][2 * j + 1]));
+    int r = FI_N32 * j;
+    return (r / FI_LANES * FI_GROUP_U32 + FI_LANES * w + r % FI_LANES) / FI_N32;
+}
+/* ... of half h of the float64 outputs of counters FI_N64*v ... (32*g + 16*h + l) */
+FI_INLINE int vec64(int v, int h)
+{
+    int r = FI_N64 * v;
+    return (r / FI_LANES * FI_GROUP_F64 + FI_LANES * h + r % FI_LANES) / FI_N64;
 }
 
-FI_INLINE void uniform_f32_step(void *dst, uint64_t rel, int nvec, const kernel_ctx *k)
+FI_INLINE void put_all(writer *wr, const vi res[], int n)
 {
-    float *out = (float *)dst;
+    for (int i = 0; i < n; i++)
+        writer_put(wr, res[i]);
+}
+
+FI_INLINE void bits_u32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int w = 0; w < 4; w++)
+            res[vec32(j, w)] = vi_pack_lo32(x[w][2 * j], x[w][2 * j + 1]);
+    put_all(wr, res, 2 * nvec);
+}
+
+FI_INLINE void uniform_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
     const vf low = vf_set1((float)k->low), span = vf_set1((float)k->span), top = vf_set1((float)k->high_below);
-    vi x[4][FI_MAX_VECS];
-    philox_step(k->n_first + rel, nvec, k->philox.offset_paired, &k->philox, x);
+    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
         for (int w = 0; w < 4; w++) {
             vf u = u01_f32(vi_pack_lo32(x[w][2 * j], x[w][2 * j + 1]));
-            vf_storeu(out + pos32(rel + (uint64_t)(FI_N32 * j), w), vf_min(vf_add(low, vf_mul(span, u)), top));
+            res[vec32(j, w)] = vf_to_bits(vf_min(vf_add(low, vf_mul(span, u)), top));
         }
+    put_all(wr, res, 2 * nvec);
 }
 
-FI_INLINE void uniform_f64_step(void *dst, uint64_t rel, int nvec, const kernel_ctx *k)
+FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    double *out = (double *)dst;
     const vd low = vd_set1(k->low), span = vd_set1(k->span), top = vd_set1(k->high_below);
-    vi x[4][FI_MAX_VECS];
-    philox_step(k->n_first + rel, nvec, k->philox.offset_natural, &k->philox, x);
+    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++)
         for (int h = 0; h < 2; h++) {
             vd u = u01_f64(x[2 * h][v], x[2 * h + 1][v], 0);
-            vd_storeu(out + pos64(rel + (uint64_t)(FI_N64 * v), h), vd_min(vd_add(low, vd_mul(span, u)), top));
+            res[vec64(v, h)] = vd_to_bits(vd_min(vd_add(low, vd_mul(span, u)), top));
         }
+    put_all(wr, res, 2 * nvec);
 }
 
-FI_INLINE void normal_f32_step(void *dst, uint64_t rel, int nvec, const kernel_ctx *k)
+FI_INLINE void normal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    float *out = (float *)dst;
     const vf loc = vf_set1((float)k->loc), scale = vf_set1((float)k->scale);
-    vi x[4][FI_MAX_VECS];
-    philox_step(k->n_first + rel, nvec, k->philox.offset_paired, &k->philox, x);
+    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
         for (int p = 0; p < 2; p++) {
             vi u = vi_pack_lo32(x[2 * p][2 * j], x[2 * p][2 * j + 1]);
@@ -276,26 +353,26 @@ FI_INLINE void normal_f32_step(void *dst, uint64_t rel, int nvec, const kernel_c
             vf radius = vf_mul(vf_sqrt(vf_mul(vf_set1(-2.0f), log_f32(u01_open_f32(u)))), scale);
             vf s, c;
             sincos_turn24_f32(vi_srli32(a, 8), &s, &c);
-            float *o = out + pos32(rel + (uint64_t)(FI_N32 * j), 2 * p);
-            vf_storeu(o, vf_add(loc, vf_mul(radius, c)));
-            vf_storeu(o + FI_LANES, vf_add(loc, vf_mul(radius, s)));
+            /* pair p: cosines at word 2p's place, sines at word 2p+1's */
+            res[vec32(j, 2 * p)] = vf_to_bits(vf_add(loc, vf_mul(radius, c)));
+            res[vec32(j, 2 * p + 1)] = vf_to_bits(vf_add(loc, vf_mul(radius, s)));
         }
+    put_all(wr, res, 2 * nvec);
 }
 
-FI_INLINE void normal_f64_step(void *dst, uint64_t rel, int nvec, const kernel_ctx *k)
+FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    double *out = (double *)dst;
     const vd loc = vd_set1(k->loc), scale = vd_set1(k->scale);
-    vi x[4][FI_MAX_VECS];
-    philox_step(k->n_first + rel, nvec, k->philox.offset_natural, &k->philox, x);
+    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++) {
         vd radius = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), log_f64(u01_f64(x[0][v], x[1][v], 1)))), scale);
         vd s, c;
         sincos_turn53_f64(x[2][v], x[3][v], &s, &c);
-        double *o = out + pos64(rel + (uint64_t)(FI_N64 * v), 0);
-        vd_storeu(o, vd_add(loc, vd_mul(radius, c)));
-        vd_storeu(o + FI_LANES, vd_add(loc, vd_mul(radius, s)));
+        res[vec64(v, 0)] = vd_to_bits(vd_add(loc, vd_mul(radius, c)));
+        res[vec64(v, 1)] = vd_to_bits(vd_add(loc, vd_mul(radius, s)));
     }
+    put_all(wr, res, 2 * nvec);
 }
 
 /* fi_group_fn around a step: whole steps, then (when a step spans more than
@@ -304,16 +381,18 @@ FI_INLINE void normal_f64_step(void *dst, uint64_t rel, int nvec, const kernel_c
     static void name(void *dst, uint64_t g0, uint64_t ngroups, const fi_request *req)     \
     {                                                                                     \
         kernel_ctx k;                                                                     \
+        writer wr;                                                                        \
         philox_ctx_init(&k.philox, req);                                                  \
-        k.n_first = g0 * FI_LANES;                                                        \
         k.low = req->low, k.span = req->span, k.high_below = req->high_below;             \
         k.loc = req->loc, k.scale = req->scale;                                           \
-        const uint64_t counters = ngroups * FI_LANES;                                     \
-        uint64_t rel = 0;                                                                 \
-        for (; rel + FI_STEP_COUNTERS <= counters; rel += FI_STEP_COUNTERS)               \
-            name##_step(dst, rel, FI_STEP_VECS, &k);                                      \
-        for (; rel < counters; rel += FI_LANES)                                           \
-            name##_step(dst, rel, FI_GROUP_VECS, &k);                                     \
+        writer_init(&wr, dst, ngroups * FI_GROUP_BYTES);                                  \
+        const uint64_t n_end = (g0 + ngroups) * FI_LANES;                                 \
+        uint64_t n = g0 * FI_LANES;                                                       \
+        for (; n + FI_STEP_COUNTERS <= n_end; n += FI_STEP_COUNTERS)                      \
+            name##_step(&wr, n, FI_STEP_VECS, &k);                                        \
+        for (; n < n_end; n += FI_LANES)                                                  \
+            name##_step(&wr, n, FI_GROUP_VECS, &k);                                       \
+        writer_finish(&wr);                                                               \
     }
 
 FI_GROUP_KERNEL(bits_u32)
