@@ -22,9 +22,12 @@ ISA_ENV = "FASTINIT_ISA"
 
 
 def apply_isa_environment(environ=os.environ) -> None:
-    """Select the ISA path named by FASTINIT_ISA, if it is set."""
+    """Select the ISA path once, at import and so under the GIL (the C core
+    reads the choice from threads that run without it): FASTINIT_ISA if set,
+    else the best path this CPU supports."""
     value = environ.get(ISA_ENV, "").strip().lower()
     if not value:
+        _core.set_isa(_core.best_isa())
         return
     names = _core.isa_names()
     if value not in names:
