@@ -56,7 +56,6 @@ static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf vf_from_bits(vi a) { return _mm256_castsi256_ps(a); }
 static inline vi vf_to_bits(vf a) { return _mm256_castps_si256(a); }
 static inline vf vf_from_i32(vi a) { return _mm256_cvtepi32_ps(a); }
-static inline void vf_storeu(float *p, vf a) { _mm256_storeu_ps(p, a); }
 /* blendv picks by the sign bit: move bit 0 there */
 static inline vf vf_select_odd(vi q, vf a, vf b)
 {
@@ -72,7 +71,6 @@ static inline vd vd_sqrt(vd a) { return _mm256_sqrt_pd(a); }
 static inline vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
 static inline vd vd_from_bits(vi a) { return _mm256_castsi256_pd(a); }
 static inline vi vd_to_bits(vd a) { return _mm256_castpd_si256(a); }
-static inline void vd_storeu(double *p, vd a) { _mm256_storeu_pd(p, a); }
 static inline vd vd_select_odd(vi q, vd a, vd b)
 {
     return _mm256_blendv_pd(b, a, _mm256_castsi256_pd(_mm256_slli_epi64(q, 63)));

@@ -55,7 +55,6 @@ static inline vf vf_min(vf a, vf b) { return _mm512_min_ps(a, b); }
 static inline vf vf_from_bits(vi a) { return _mm512_castsi512_ps(a); }
 static inline vi vf_to_bits(vf a) { return _mm512_castps_si512(a); }
 static inline vf vf_from_i32(vi a) { return _mm512_cvtepi32_ps(a); }
-static inline void vf_storeu(float *p, vf a) { _mm512_storeu_ps(p, a); }
 static inline vf vf_select_odd(vi q, vf a, vf b)
 {
     return _mm512_mask_blend_ps(_mm512_test_epi32_mask(q, vi_set1_32(1)), b, a);
@@ -70,7 +69,6 @@ static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
 static inline vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
 static inline vd vd_from_bits(vi a) { return _mm512_castsi512_pd(a); }
 static inline vi vd_to_bits(vd a) { return _mm512_castpd_si512(a); }
-static inline void vd_storeu(double *p, vd a) { _mm512_storeu_pd(p, a); }
 static inline vd vd_select_odd(vi q, vd a, vd b)
 {
     return _mm512_mask_blend_pd(_mm512_test_epi64_mask(q, vi_set1_64(1)), b, a);

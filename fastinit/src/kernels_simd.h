@@ -2,7 +2,8 @@
  * (kernels_avx2.c, kernels_avx512.c) defines the vocabulary for its ISA and
  * then includes this file, which defines the kernels and the unit's
  * fi_kernel_table under the name FI_TABLE_NAME. A new kernel is written once
- * here and every ISA gets it.
+ * here and every ISA gets it: a NAME_step function (Philox, transform, output
+ * vectors in memory order), FI_GROUP_KERNEL(NAME) and an entry in the table.
  *
  * Vocabulary the unit provides (all lanes independent):
  *   FI_N64             64-bit lanes per vector (32-bit lanes: 2 * FI_N64)
@@ -12,13 +13,13 @@
  *                      for the multiplier, fewer = fewer registers
  *   vi, vf, vd         integer, float32 and float64 vectors
  *   vi_set1_32/64, vi_loadu, vi_storeu, vi_add32/64, vi_sub32, vi_and, vi_or,
- *   vi_xor, vi_xor3, vi_srli32/64, vi_slli64 (macros: immediate counts),
+ *   vi_xor, vi_xor3, vi_srli32/64, vi_slli32/64 (macros: immediate counts),
  *   vi_mul_u32         64-bit products of the low 32 bits of each 64-bit lane
  *   vi_swap32          swaps the 32-bit halves of each 64-bit lane
  *   vi_pack_lo32(a, b) low halves of the 64-bit lanes of a and b as 32-bit
  *                      lanes; within each 128 bits: a0 a1 b0 b1
- *   vf_*, vd_*         set1, add, sub, mul, div, sqrt, min (min(a, b) = a < b ? a : b),
- *                      from_bits, to_bits, storeu
+ *   vf_*, vd_*         set1, add, sub, mul, div (vd), sqrt, min (a < b ? a : b),
+ *                      from_bits, to_bits
  *   vf_from_i32        signed 32-bit lanes -> float (exact for |x| <= 2^24)
  *   vd_from_u32lo      low 32 bits of each 64-bit lane -> double (exact)
  *   vf/vd_select_odd(q, a, b)  lanes where q is odd take a, the others b
@@ -43,7 +44,6 @@
 #define FI_N32 (2 * FI_N64)
 #define FI_GROUP_VECS (FI_LANES / FI_N64)          /* 64-bit vectors per lane group */
 #define FI_STEP_COUNTERS (FI_STEP_VECS * FI_N64)
-#define FI_MAX_VECS FI_STEP_VECS
 #define FI_GROUP_BYTES 256                         /* every dtype: 64 x 4 or 32 x 8 bytes */
 #define FI_INLINE static inline __attribute__((always_inline))
 
@@ -51,8 +51,8 @@
 typedef struct {
     vi key0[PHILOX_ROUNDS], key1[PHILOX_ROUNDS];
     vi stream0, stream1;
-    vi offset_paired[FI_MAX_VECS]; /* counter offsets for 32-bit outputs */
-    vi offset_natural[FI_MAX_VECS]; /* counter offsets for 64-bit outputs */
+    vi offset_paired[FI_STEP_VECS]; /* counter offsets for 32-bit outputs */
+    vi offset_natural[FI_STEP_VECS]; /* counter offsets for 64-bit outputs */
 } philox_ctx;
 
 static void philox_ctx_init(philox_ctx *c, const fi_request *req)
@@ -70,7 +70,7 @@ static void philox_ctx_init(philox_ctx *c, const fi_request *req)
      * 32-bit lanes of counters FI_N32*j ... FI_N32*j + FI_N32 - 1 in order, so
      * qword i of vector 2j+s holds counter FI_N32*j + 4*(i/2) + 2*s + i%2.
      * 64-bit outputs: qword i of vector v holds counter FI_N64*v + i. */
-    for (int v = 0; v < FI_MAX_VECS; v++) {
+    for (int v = 0; v < FI_STEP_VECS; v++) {
         uint64_t paired[FI_N64], natural[FI_N64];
         for (int i = 0; i < FI_N64; i++) {
             paired[i] = (uint64_t)(FI_N32 * (v / 2) + 4 * (i / 2) + 2 * (v % 2) + i % 2);
@@ -83,7 +83,7 @@ static void philox_ctx_init(philox_ctx *c, const fi_request *req)
 
 /* Philox4x32-10 of the counters n0 + offset[v] (v < nvec): x[w][v] holds word
  * w in the low halves of its 64-bit lanes. */
-FI_INLINE void philox_step(uint64_t n0, int nvec, const vi offset[], const philox_ctx *c, vi x[4][FI_MAX_VECS])
+FI_INLINE void philox_step(uint64_t n0, int nvec, const vi offset[], const philox_ctx *c, vi x[4][FI_STEP_VECS])
 {
     const vi m0 = vi_set1_64(PHILOX_M4x32_0), m1 = vi_set1_64(PHILOX_M4x32_1);
     const vi base = vi_set1_64(n0);
@@ -307,7 +307,7 @@ FI_INLINE void put_all(writer *wr, const vi res[], int n)
 
 FI_INLINE void bits_u32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
         for (int w = 0; w < 4; w++)
@@ -318,7 +318,7 @@ FI_INLINE void bits_u32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx
 FI_INLINE void uniform_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
     const vf low = vf_set1((float)k->low), span = vf_set1((float)k->span), top = vf_set1((float)k->high_below);
-    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
         for (int w = 0; w < 4; w++) {
@@ -331,7 +331,7 @@ FI_INLINE void uniform_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_
 FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
     const vd low = vd_set1(k->low), span = vd_set1(k->span), top = vd_set1(k->high_below);
-    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++)
         for (int h = 0; h < 2; h++) {
@@ -344,7 +344,7 @@ FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_
 FI_INLINE void normal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
     const vf loc = vf_set1((float)k->loc), scale = vf_set1((float)k->scale);
-    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
         for (int p = 0; p < 2; p++) {
@@ -363,7 +363,7 @@ FI_INLINE void normal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_c
 FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
     const vd loc = vd_set1(k->loc), scale = vd_set1(k->scale);
-    vi x[4][FI_MAX_VECS], res[2 * FI_MAX_VECS];
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++) {
         vd radius = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), log_f64(u01_f64(x[0][v], x[1][v], 1)))), scale);
