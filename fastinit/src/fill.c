@@ -160,7 +160,11 @@ static void *run_task(void *arg)
 
 int fi_fill(void *out, const fi_layout *lay, uint64_t e0, uint64_t e1, const fi_request *req, int nthreads)
 {
+    /* a kernel without a SIMD variant (yet) runs on the scalar path, which
+     * gives the same bits */
     fi_group_fn fn = kernel_tables[fi_get_isa()]->fn[req->dist][req->dtype];
+    if (!fn)
+        fn = fi_kernels_scalar.fn[req->dist][req->dtype];
     if (!fn)
         return 0;
     if (e1 <= e0)
