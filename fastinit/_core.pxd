@@ -32,6 +32,7 @@ cdef extern from "src/fastinit.h" nogil:
         fi_dtype dtype
         double low, span, high_below
         double loc, scale
+        int nontemporal
 
     ctypedef struct fi_layout:
         uint64_t n_runs, run_len, base

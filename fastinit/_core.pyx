@@ -50,6 +50,7 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     req.dtype = _DTYPE_CODES[out.dtype]
     req.low, req.span, req.high_below = low, span, high_below
     req.loc, req.scale = loc, scale
+    req.nontemporal = 0  # fi_fill sets it from the size of each fill
     lay.n_runs, lay.run_len, lay.base = n_runs, run_len, base
     lay.outer_ndim = len(outer_shape)
     for d in range(lay.outer_ndim):

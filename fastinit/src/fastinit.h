@@ -10,9 +10,9 @@
 #define FI_LANES 16        /* Philox counters per lane group */
 #define FI_GROUP_U32 64    /* 32-bit outputs per lane group (4 words x 16) */
 #define FI_GROUP_F64 32    /* float64 outputs per lane group (2 per counter) */
-/* SIMD kernels write a call of at least this many bytes with non-temporal
- * stores: such outputs do not fit the caches anyway, and skipping the read of
- * each line before writing it saves memory bandwidth. */
+/* SIMD kernels write a fill (one fi_fill call) of at least this many bytes
+ * with non-temporal stores: such outputs do not fit the caches anyway, and
+ * skipping the read of each line before writing it saves memory bandwidth. */
 #define FI_STREAM_MIN_BYTES (16u << 20)
 
 typedef enum { FI_BITS = 0, FI_UNIFORM = 1, FI_NORMAL = 2, FI_NDIST } fi_dist;
@@ -30,6 +30,7 @@ typedef struct {
      * normal: loc + scale * z */
     double low, span, high_below;
     double loc, scale;
+    int nontemporal;      /* set by fi_fill: the output is at least FI_STREAM_MIN_BYTES */
 } fi_request;
 
 /* The output is a sequence of n_runs runs of run_len consecutive logical

@@ -220,8 +220,8 @@ FI_INLINE void sincos_turn53_f64(vi lo, vi hi, vd *s_out, vd *c_out)
 
 /* ---- output writer ----------------------------------------------------
  * A step hands its output vectors over in memory order. Plain mode stores
- * them unaligned. Streaming mode (calls of at least FI_STREAM_MIN_BYTES, whose
- * output is larger than the caches can usefully hold) writes whole aligned
+ * them unaligned. Streaming mode (req->nontemporal: the whole fill is larger
+ * than the caches can usefully hold) writes whole aligned
  * lines with non-temporal stores, which skip the read of each line before it
  * is written: each aligned line is the tail of the previous vector and the
  * head of the current one (vi_realign); the partial lines at both ends, which
@@ -236,10 +236,14 @@ typedef struct {
     vi prev;
 } writer;
 
-static void writer_init(writer *wr, void *dst, uint64_t bytes)
+/* Below a page per call, the fence and the partial lines cost more than
+ * streaming saves (a layout of many short runs makes such calls). */
+#define FI_STREAM_MIN_CALL_BYTES 4096
+
+static void writer_init(writer *wr, void *dst, uint64_t bytes, int nontemporal)
 {
     uintptr_t misalign = (uintptr_t)dst % FI_VEC_BYTES;
-    int streaming = bytes >= FI_STREAM_MIN_BYTES && misalign % 4 == 0;
+    int streaming = nontemporal && bytes >= FI_STREAM_MIN_CALL_BYTES && misalign % 4 == 0;
     *wr = (writer){
         .next = (char *)dst - (streaming ? misalign : 0),
         .streaming = streaming,
@@ -385,7 +389,7 @@ FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_c
         philox_ctx_init(&k.philox, req);                                                  \
         k.low = req->low, k.span = req->span, k.high_below = req->high_below;             \
         k.loc = req->loc, k.scale = req->scale;                                           \
-        writer_init(&wr, dst, ngroups * FI_GROUP_BYTES);                                  \
+        writer_init(&wr, dst, ngroups * FI_GROUP_BYTES, req->nontemporal);                \
         const uint64_t n_end = (g0 + ngroups) * FI_LANES;                                 \
         uint64_t n = g0 * FI_LANES;                                                       \
         for (; n + FI_STEP_COUNTERS <= n_end; n += FI_STEP_COUNTERS)                      \
