@@ -1,6 +1,9 @@
 """Build of the C core. Flags: -O3 for speed; -ffp-contract=off so no path
 fuses a multiply and an add (bits must not depend on the ISA); -fno-math-errno
-so sqrt is the single IEEE instruction. No -march, no ISA flags on any file."""
+so sqrt is the single IEEE instruction. No -march, no ISA flags on any file: kernels_avx2.c / kernels_avx512.c
+select their ISA with a target pragma, and fill.c runs them only on a CPU that
+has it."""
+import glob
 import sys
 
 import numpy as np
@@ -11,6 +14,8 @@ sources = [
     "fastinit/_core.pyx",
     "fastinit/src/fill.c",
     "fastinit/src/kernels_scalar.c",
+    "fastinit/src/kernels_avx2.c",
+    "fastinit/src/kernels_avx512.c",
 ]
 compile_args = [] if sys.platform == "win32" else [
     "-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno", "-fno-strict-aliasing",
@@ -22,6 +27,7 @@ extensions = [
     Extension(
         "fastinit._core",
         sources=sources,
+        depends=sorted(glob.glob("fastinit/src/*.h")),  # rebuild when a header changes
         include_dirs=[np.get_include(), "fastinit/src"],
         extra_compile_args=compile_args,
         extra_link_args=link_args,

@@ -7,6 +7,7 @@ cdef extern from "src/fastinit.h" nogil:
         FI_LANES
         FI_GROUP_U32
         FI_GROUP_F64
+        FI_STREAM_MIN_BYTES
 
     ctypedef enum fi_dist:
         FI_BITS
@@ -23,6 +24,8 @@ cdef extern from "src/fastinit.h" nogil:
 
     ctypedef enum fi_isa:
         FI_ISA_SCALAR
+        FI_ISA_AVX2
+        FI_ISA_AVX512
         FI_NISA
 
     ctypedef struct fi_request:
@@ -34,6 +37,7 @@ cdef extern from "src/fastinit.h" nogil:
         double loc, scale
         double tn_p0, tn_c0, tn_dp, tn_q1, tn_dq, tn_log_offset
         double clamp_lo, clamp_hi
+        int nontemporal
 
     ctypedef struct fi_layout:
         uint64_t n_runs, run_len, base
@@ -51,6 +55,8 @@ cdef extern from "src/fastinit.h" nogil:
     void fi_eval_sincos_turn24_f32(const uint32_t *k, float *s, float *c, size_t n) noexcept
     void fi_eval_sincos_turn53_f64(const uint64_t *k, double *s, double *c, size_t n) noexcept
     fi_isa fi_best_isa() noexcept
+    int fi_isa_supported(fi_isa isa) noexcept
     fi_isa fi_get_isa() noexcept
     int fi_set_isa(fi_isa isa) noexcept
     const char *fi_isa_name(fi_isa isa) noexcept
+    const char *fi_compiler() noexcept

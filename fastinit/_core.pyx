@@ -30,6 +30,8 @@ _DTYPE_CODES = {"uint32": FI_U32, "float32": FI_F32, "float64": FI_F64,
                 "float16": FI_F16, "bfloat16": FI_BF16}
 MAX_DIMS = FI_MAX_DIMS
 LANES = FI_LANES
+# SIMD kernels use non-temporal stores for calls writing at least this many bytes.
+STREAM_MIN_BYTES = FI_STREAM_MIN_BYTES
 
 
 def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout,
@@ -70,6 +72,7 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     req.tn_q1, req.tn_dq = tn_q1, tn_dq
     req.tn_log_offset = tn_log_offset
     req.clamp_lo, req.clamp_hi = clamp_lo, clamp_hi
+    req.nontemporal = 0  # fi_fill sets it from the size of each fill
     lay.n_runs, lay.run_len, lay.base = n_runs, run_len, base
     lay.outer_ndim = len(outer_shape)
     for d in range(lay.outer_ndim):
@@ -125,6 +128,11 @@ def isa_names():
     return [fi_isa_name(<fi_isa>i).decode() for i in range(FI_NISA)]
 
 
+def supported_isas():
+    """Names of the ISA paths this CPU can run, best last."""
+    return [fi_isa_name(<fi_isa>i).decode() for i in range(FI_NISA) if fi_isa_supported(<fi_isa>i)]
+
+
 def best_isa():
     return fi_isa_name(fi_best_isa()).decode()
 
@@ -140,7 +148,12 @@ def set_isa(str name):
         raise ValueError(f"isa must be one of {names}, got {name!r}")
     cdef int code = names.index(name)
     if not fi_set_isa(<fi_isa>code):
-        raise ValueError(f"isa {name!r} is not supported by this CPU")
+        raise ValueError(f"isa {name!r} is not supported by this CPU; it supports {supported_isas()}")
+
+
+def compiler():
+    """The C compiler that built the core."""
+    return fi_compiler().decode().strip()
 
 
 def eval_transform(str name, x):

@@ -29,7 +29,7 @@ from fastinit import _plan
 __all__ = [
     "bits", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
     "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform",
-    "normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+    "normal", "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
 ]
 
 
@@ -72,10 +72,8 @@ kaiming_uniform = _lazy("kaiming_uniform")
 lecun_normal = _lazy("lecun_normal")
 lecun_uniform = _lazy("lecun_uniform")
 normal = _lazy("normal")
+truncated_normal = _lazy("truncated_normal")
 uniform = _lazy("uniform")
 variance_scaling = _lazy("variance_scaling")
 xavier_normal = _lazy("xavier_normal")
 xavier_uniform = _lazy("xavier_uniform")
-if hasattr(fastinit, "truncated_normal"):  # added by the distributions work
-    truncated_normal = _lazy("truncated_normal")
-    __all__.append("truncated_normal")

@@ -17,7 +17,7 @@ bits. ``fastinit.torch.normal_(t, seed=s, stream=k)`` equals
 ``torch.from_numpy(fastinit.normal(t.shape, s, stream=k))`` element for element.
 
 CPU tensors that are contiguous and of a dtype fastinit generates (float32,
-float64, and float16/bfloat16 when the installed fastinit supports them) are
+float64, float16, and bfloat16 when ml_dtypes is installed) are
 filled in place through a zero-copy NumPy view. Any other float tensor (another
 device, non-contiguous, or a half dtype fastinit cannot write directly) is
 generated on the CPU in float32/float64 and copied in with ``Tensor.copy_``,
@@ -42,7 +42,6 @@ from torch.nn.init import _calculate_correct_fan, _calculate_fan_in_and_fan_out,
 
 import fastinit
 from fastinit import _plan
-from fastinit.initializers import FLOAT_DTYPES
 
 __all__ = [
     "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
@@ -51,19 +50,21 @@ __all__ = [
 ]
 
 ZERO_ELEMENT_WARNING = "Initializing zero-element tensors is a no-op"
-_HALF_DTYPES = {torch.float16: "float16", torch.bfloat16: "bfloat16"}
-
-
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
-    """The NumPy dtype fastinit generates for a tensor of dtype: the same one
-    when fastinit supports it, else float32 (for half dtypes), rounded later."""
+    """The NumPy dtype fastinit generates for a tensor of dtype: the same one,
+    except bfloat16 without ml_dtypes: float32, rounded by copy_ later."""
     if dtype == torch.float32:
         return np.dtype(np.float32)
     if dtype == torch.float64:
         return np.dtype(np.float64)
-    if dtype in _HALF_DTYPES:
-        supported = {np.dtype(d).name: np.dtype(d) for d in FLOAT_DTYPES}
-        return supported.get(_HALF_DTYPES[dtype], np.dtype(np.float32))
+    if dtype == torch.float16:
+        return np.dtype(np.float16)
+    if dtype == torch.bfloat16:
+        try:
+            import ml_dtypes
+        except ImportError:
+            return np.dtype(np.float32)
+        return np.dtype(ml_dtypes.bfloat16)
     raise TypeError(
         f"tensor dtype must be one of torch.float32, torch.float64, torch.float16, "
         f"torch.bfloat16, got {dtype}")

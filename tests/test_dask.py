@@ -32,7 +32,8 @@ def test_compute_equals_in_memory(name, kw, chunks):
 def test_every_chunkable_initializer_is_exported():
     for name in fastinit.__all__:
         fn = getattr(fastinit, name)
-        if callable(fn) and name not in ("calculate_gain", "compute_fans", "orthogonal"):
+        # not generators, or (orthogonal) not generated block by block
+        if callable(fn) and name not in ("calculate_gain", "compute_fans", "show_config", "orthogonal"):
             assert getattr(fd, name).__name__ == name
 
 

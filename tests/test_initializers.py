@@ -313,8 +313,8 @@ def test_public_names():
     assert sorted(fastinit.__all__) == sorted([
         "bits", "calculate_gain", "compute_fans", "glorot_normal", "glorot_uniform", "he_normal",
         "he_uniform", "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform",
-        "normal", "orthogonal", "truncated_normal", "uniform", "variance_scaling", "xavier_normal",
-        "xavier_uniform"])
+        "normal", "orthogonal", "show_config", "truncated_normal", "uniform", "variance_scaling",
+        "xavier_normal", "xavier_uniform"])
     for name in fastinit.__all__:
         assert getattr(fastinit, name).__doc__
 

@@ -186,7 +186,6 @@ def test_meta_tensor_left_alone_and_generator_not_advanced():
                        fi.normal_(torch.empty(3), generator=torch.Generator().manual_seed(1)))
 
 
-@pytest.mark.skipif(not hasattr(fastinit, "truncated_normal"), reason="fastinit.truncated_normal not merged yet")
 def test_trunc_normal_matches_torch():
     a = fi.trunc_normal_(torch.empty(300, 300), mean=0.1, std=0.5, a=-0.5, b=1.0, seed=3)
     assert float(a.min()) >= -0.5 and float(a.max()) <= 1.0
@@ -198,7 +197,6 @@ def test_trunc_normal_matches_torch():
             fn(torch.empty(10), mean=10.0, std=1.0, a=-2.0, b=2.0)
 
 
-@pytest.mark.skipif(not hasattr(fastinit, "orthogonal"), reason="fastinit.orthogonal not merged yet")
 @pytest.mark.parametrize("shape", [(3, 5), (5, 3), (8, 2, 3, 3)])
 def test_orthogonal(shape):
     w = fi.orthogonal_(torch.empty(shape, dtype=torch.float64), gain=2.0, seed=0)

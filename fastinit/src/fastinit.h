@@ -10,13 +10,18 @@
 #define FI_LANES 16        /* Philox counters per lane group */
 #define FI_GROUP_U32 64    /* 32-bit outputs per lane group (4 words x 16) */
 #define FI_GROUP_F64 32    /* float64 outputs per lane group (2 per counter) */
+/* SIMD kernels write a fill (one fi_fill call) of at least this many bytes
+ * with non-temporal stores: such outputs do not fit the caches anyway, and
+ * skipping the read of each line before writing it saves memory bandwidth. */
+#define FI_STREAM_MIN_BYTES (16u << 20)
 
 typedef enum { FI_BITS = 0, FI_UNIFORM = 1, FI_NORMAL = 2, FI_TRUNCNORMAL = 3, FI_NDIST } fi_dist;
 /* FI_F16 and FI_BF16 have no kernels of their own: the driver runs the F32
  * kernel into a small buffer and rounds each value to nearest even, so a half
  * element is the float32 element at the same position, rounded. */
 typedef enum { FI_U32 = 0, FI_F32 = 1, FI_F64 = 2, FI_F16 = 3, FI_BF16 = 4, FI_NDTYPE } fi_dtype;
-typedef enum { FI_ISA_SCALAR = 0, FI_NISA } fi_isa;
+/* ISA paths, worst to best; all produce the same bits. */
+typedef enum { FI_ISA_SCALAR = 0, FI_ISA_AVX2 = 1, FI_ISA_AVX512 = 2, FI_NISA } fi_isa;
 
 /* Everything a kernel needs to produce values; built once per call. */
 typedef struct {
@@ -33,6 +38,7 @@ typedef struct {
      * tn_log_offset), see fi_ndtri_pq_* in transforms.h */
     double tn_p0, tn_c0, tn_dp, tn_q1, tn_dq, tn_log_offset;
     double clamp_lo, clamp_hi;
+    int nontemporal;      /* set by fi_fill: the output is at least FI_STREAM_MIN_BYTES */
 } fi_request;
 
 /* The output is a sequence of n_runs runs of run_len consecutive logical
@@ -68,10 +74,14 @@ void fi_eval_sincos_turn24_f32(const uint32_t *k, float *s, float *c, size_t n);
 void fi_eval_sincos_turn53_f64(const uint64_t *k, double *s, double *c, size_t n);
 
 /* ISA dispatch: the best path the CPU supports is picked once; a path can be
- * forced (e.g. for tests). fi_set_isa returns 0 if the CPU lacks the path. */
+ * forced (FASTINIT_ISA, tests). fi_set_isa returns 0 if the CPU lacks the path. */
 fi_isa fi_best_isa(void);
+/* 1 if this build has the path and this CPU (and OS) can run it. */
+int fi_isa_supported(fi_isa isa);
 fi_isa fi_get_isa(void);
 int fi_set_isa(fi_isa isa);
 const char *fi_isa_name(fi_isa isa);
+/* The compiler that built the core, e.g. "gcc 12.2.0" (for bug reports). */
+const char *fi_compiler(void);
 
 #endif

@@ -2,6 +2,7 @@
  * groups at run edges, splits the work over threads and dispatches to the
  * kernel table of the chosen ISA. Compiled for the baseline ISA. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -16,17 +17,36 @@ static uint64_t group_size(fi_dtype dtype) { return dtype == FI_F64 ? FI_GROUP_F
 
 static const fi_kernel_table *const kernel_tables[FI_NISA] = {
     [FI_ISA_SCALAR] = &fi_kernels_scalar,
+#if FI_X86_SIMD
+    [FI_ISA_AVX2] = &fi_kernels_avx2,
+    [FI_ISA_AVX512] = &fi_kernels_avx512,
+#endif
 };
 static const char *const isa_names[FI_NISA] = {
     [FI_ISA_SCALAR] = "scalar",
+    [FI_ISA_AVX2] = "avx2",
+    [FI_ISA_AVX512] = "avx512",
 };
 
-static int isa_supported(fi_isa isa) { return isa == FI_ISA_SCALAR; }
+/* The AVX-512 kernels use AVX-512F instructions only. */
+int fi_isa_supported(fi_isa isa)
+{
+    if ((int)isa < 0 || isa >= FI_NISA || !kernel_tables[isa])
+        return 0;
+#if FI_X86_SIMD
+    __builtin_cpu_init();
+    if (isa == FI_ISA_AVX2)
+        return __builtin_cpu_supports("avx2");
+    if (isa == FI_ISA_AVX512)
+        return __builtin_cpu_supports("avx512f");
+#endif
+    return isa == FI_ISA_SCALAR;
+}
 
 fi_isa fi_best_isa(void)
 {
     for (int isa = FI_NISA - 1; isa > FI_ISA_SCALAR; isa--)
-        if (isa_supported((fi_isa)isa))
+        if (fi_isa_supported((fi_isa)isa))
             return (fi_isa)isa;
     return FI_ISA_SCALAR;
 }
@@ -43,7 +63,7 @@ fi_isa fi_get_isa(void)
 
 int fi_set_isa(fi_isa isa)
 {
-    if ((int)isa < 0 || isa >= FI_NISA || !isa_supported(isa))
+    if (!fi_isa_supported(isa))
         return 0;
     current_isa = (int)isa;
     return 1;
@@ -52,6 +72,17 @@ int fi_set_isa(fi_isa isa)
 const char *fi_isa_name(fi_isa isa)
 {
     return ((int)isa >= 0 && isa < FI_NISA) ? isa_names[isa] : "unknown";
+}
+
+const char *fi_compiler(void)
+{
+#if defined(__clang__)
+    return "clang " __clang_version__;
+#elif defined(__GNUC__)
+    return "gcc " __VERSION__;
+#else
+    return "unknown";
+#endif
 }
 
 void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], uint32_t out[4])
@@ -83,9 +114,11 @@ static void half_groups(void *dst, uint64_t g0, uint64_t ngroups, const fi_reque
     fi_group_fn fn32 = kernel_for(req->dist, FI_F32);
     float block[HALF_BLOCK_GROUPS * FI_GROUP_U32];
     uint16_t *out = (uint16_t *)dst;
+    fi_request req32 = *req;
+    req32.nontemporal = 0; /* the scratch block is read right back: keep it in cache */
     while (ngroups) {
         uint64_t n = ngroups < HALF_BLOCK_GROUPS ? ngroups : HALF_BLOCK_GROUPS;
-        fn32(block, g0, n, req);
+        fn32(block, g0, n, &req32);
         uint64_t count = n * FI_GROUP_U32;
         if (req->dtype == FI_F16)
             for (uint64_t i = 0; i < count; i++)
@@ -155,66 +188,74 @@ static void fill_part(char *out, const fi_layout *lay, uint64_t e0, uint64_t e1,
 
 /* ---- threads ------------------------------------------------------------ */
 
+/* Threads claim blocks of whole output lane groups from a shared counter, so
+ * a thread on a busy core does less of the work instead of holding up the
+ * others (results never depend on who fills what). */
 typedef struct {
     char *out;
     const fi_layout *lay;
     const fi_request *req;
     fi_group_fn fn;
-    uint64_t e0, e1;
-} fill_task;
+    uint64_t e1, block;
+    _Atomic uint64_t next; /* first element of the next unclaimed block */
+} fill_job;
 
-static void *run_task(void *arg)
+static void *run_job(void *arg)
 {
-    fill_task *t = (fill_task *)arg;
-    fill_part(t->out, t->lay, t->e0, t->e1, t->req, t->fn);
-    return NULL;
+    fill_job *job = (fill_job *)arg;
+    for (;;) {
+        uint64_t b0 = atomic_fetch_add_explicit(&job->next, job->block, memory_order_relaxed);
+        if (b0 >= job->e1)
+            return NULL;
+        uint64_t b1 = job->e1 - b0 < job->block ? job->e1 : b0 + job->block;
+        fill_part(job->out, job->lay, b0, b1, job->req, job->fn);
+    }
 }
 
 #define FI_MAX_THREADS 256
+#define FI_BLOCKS_PER_THREAD 16          /* enough for a busy core to matter little */
+#define FI_MIN_BLOCK_ELEMENTS (1u << 16) /* a block costs far more than its claim */
 
-int fi_fill(void *out, const fi_layout *lay, uint64_t e0, uint64_t e1, const fi_request *req, int nthreads)
+int fi_fill(void *out, const fi_layout *lay, uint64_t e0, uint64_t e1, const fi_request *req_in, int nthreads)
 {
     fi_group_fn fn;
-    if (is_half(req->dtype))
-        fn = kernel_for(req->dist, FI_F32) ? half_groups : NULL;
+    if (is_half(req_in->dtype))
+        fn = kernel_for(req_in->dist, FI_F32) ? half_groups : NULL;
     else
-        fn = kernel_for(req->dist, req->dtype);
+        fn = kernel_for(req_in->dist, req_in->dtype);
     if (!fn)
         return 0;
     if (e1 <= e0)
         return 1;
     uint64_t total = e1 - e0;
+    fi_request req = *req_in;
+    req.nontemporal = total * dtype_size(req.dtype) >= FI_STREAM_MIN_BYTES;
     if (nthreads > FI_MAX_THREADS)
         nthreads = FI_MAX_THREADS;
-    /* split on whole lane groups of the output so each thread writes whole
-     * cache lines; a thread gets at least one group */
-    uint64_t gsize = group_size(req->dtype);
+    /* blocks of whole lane groups of the output, so each thread writes whole
+     * cache lines; a thread gets at least one block */
+    uint64_t gsize = group_size(req.dtype);
     uint64_t groups = (total + gsize - 1) / gsize;
-    if ((uint64_t)nthreads > groups)
-        nthreads = (int)groups;
+    uint64_t block_groups = groups / ((uint64_t)nthreads * FI_BLOCKS_PER_THREAD);
+    if (block_groups * gsize < FI_MIN_BLOCK_ELEMENTS)
+        block_groups = (FI_MIN_BLOCK_ELEMENTS + gsize - 1) / gsize;
+    uint64_t blocks = (groups + block_groups - 1) / block_groups;
+    if ((uint64_t)nthreads > blocks)
+        nthreads = (int)blocks;
     if (nthreads <= 1) {
-        fill_part((char *)out, lay, e0, e1, req, fn);
+        fill_part((char *)out, lay, e0, e1, &req, fn);
         return 1;
     }
-    fill_task tasks[FI_MAX_THREADS];
+    fill_job job = {(char *)out, lay, &req, fn, e1, block_groups * gsize, e0};
     pthread_t ids[FI_MAX_THREADS];
-    int started[FI_MAX_THREADS];
-    for (int i = 0; i < nthreads; i++) {
-        uint64_t g0 = groups * (uint64_t)i / (uint64_t)nthreads;
-        uint64_t g1 = groups * (uint64_t)(i + 1) / (uint64_t)nthreads;
-        uint64_t t1 = g1 * gsize < total ? g1 * gsize : total;
-        tasks[i] = (fill_task){(char *)out, lay, req, fn, e0 + g0 * gsize, e0 + t1};
-    }
-    /* task 0 runs on the calling thread; a thread that cannot be created has
-     * its share done here too, so the output is always complete */
-    for (int i = 1; i < nthreads; i++)
-        started[i] = pthread_create(&ids[i], NULL, run_task, &tasks[i]) == 0;
-    run_task(&tasks[0]);
-    for (int i = 1; i < nthreads; i++) {
-        if (started[i])
-            pthread_join(ids[i], NULL);
-        else
-            run_task(&tasks[i]);
-    }
-    return nthreads;
+    int started = 1;
+    /* the calling thread works too; if a thread cannot be created, the ones
+     * running still claim every block, so the output is always complete */
+    for (; started < nthreads; started++)
+        if (pthread_create(&ids[started], NULL, run_job, &job) != 0)
+            break;
+    run_job(&job);
+    for (int i = 1; i < started; i++)
+        pthread_join(ids[i], NULL);
+    return started;
 }

@@ -15,4 +15,14 @@ typedef struct {
 
 extern const fi_kernel_table fi_kernels_scalar;
 
+/* x86-64 SIMD paths (kernels_avx2.c, kernels_avx512.c): built with gcc or
+ * clang, each unit for its own ISA only; elsewhere those units are empty. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FI_X86_SIMD 1
+extern const fi_kernel_table fi_kernels_avx2;
+extern const fi_kernel_table fi_kernels_avx512;
+#else
+#define FI_X86_SIMD 0
+#endif
+
 #endif

@@ -1,0 +1,412 @@
+/* The lane-group kernels written once over a small vector vocabulary. A unit
+ * (kernels_avx2.c, kernels_avx512.c) defines the vocabulary for its ISA and
+ * then includes this file, which defines the kernels and the unit's
+ * fi_kernel_table under the name FI_TABLE_NAME. A new kernel is written once
+ * here and every ISA gets it: a NAME_step function (Philox, transform, output
+ * vectors in memory order), FI_GROUP_KERNEL(NAME) and an entry in the table.
+ *
+ * Vocabulary the unit provides (all lanes independent):
+ *   FI_N64             64-bit lanes per vector (32-bit lanes: 2 * FI_N64)
+ *   FI_VEC_BYTES       bytes per vector
+ *   FI_STEP_VECS       Philox vectors per step: whole lane groups (a multiple
+ *                      of 16 / FI_N64); more vectors = more independent work
+ *                      for the multiplier, fewer = fewer registers
+ *   vi, vf, vd         integer, float32 and float64 vectors
+ *   vi_set1_32/64, vi_loadu, vi_storeu, vi_add32/64, vi_sub32, vi_and, vi_or,
+ *   vi_xor, vi_xor3, vi_srli32/64, vi_slli32/64 (macros: immediate counts),
+ *   vi_mul_u32         64-bit products of the low 32 bits of each 64-bit lane
+ *   vi_swap32          swaps the 32-bit halves of each 64-bit lane
+ *   vi_pack_lo32(a, b) low halves of the 64-bit lanes of a and b as 32-bit
+ *                      lanes; within each 128 bits: a0 a1 b0 b1
+ *   vf_*, vd_*         set1, add, sub, mul, div (vd), sqrt, min (a < b ? a : b),
+ *                      from_bits, to_bits
+ *   vf_from_i32        signed 32-bit lanes -> float (exact for |x| <= 2^24)
+ *   vd_from_u32lo      low 32 bits of each 64-bit lane -> double (exact)
+ *   vf/vd_select_odd(q, a, b)  lanes where q is odd take a, the others b
+ *   vi_stream(p, v)    non-temporal store to an aligned address
+ *   vi_store_lanes(p, v, lo, hi)  stores 32-bit lanes lo..hi-1 of v to p (the same lanes)
+ *   realign_ctl, realign_init(ctl, k), vi_realign(prev, cur, ctl):
+ *                      lane i = i < k ? prev[FI_N32 - k + i] : cur[i - k]
+ *   vi_stream_fence    orders the non-temporal stores before later stores
+ *
+ * Bit identity with the scalar path (kernels_scalar.c, transforms.h): every
+ * float operation below is the same IEEE operation, on the same operands, in
+ * the same order as there; integer -> float conversions are of exact values,
+ * so any exact method gives the same result. The unit is built with
+ * -ffp-contract=off and uses no FMA intrinsic.
+ *
+ * Philox runs in 64-bit lanes: each lane keeps a 32-bit counter word in its
+ * low half (the high half is don't-care), so one vpmuludq gives lo and hi of
+ * the product and a swap of halves moves hi down. */
+#include "kernels.h"
+#include "philox.h"
+
+#define FI_N32 (2 * FI_N64)
+#define FI_GROUP_VECS (FI_LANES / FI_N64)          /* 64-bit vectors per lane group */
+#define FI_STEP_COUNTERS (FI_STEP_VECS * FI_N64)
+#define FI_GROUP_BYTES 256                         /* every dtype: 64 x 4 or 32 x 8 bytes */
+#define FI_INLINE static inline __attribute__((always_inline))
+
+/* Round keys, broadcast once per call. */
+typedef struct {
+    vi key0[PHILOX_ROUNDS], key1[PHILOX_ROUNDS];
+    vi stream0, stream1;
+    vi offset_paired[FI_STEP_VECS]; /* counter offsets for 32-bit outputs */
+    vi offset_natural[FI_STEP_VECS]; /* counter offsets for 64-bit outputs */
+} philox_ctx;
+
+static void philox_ctx_init(philox_ctx *c, const fi_request *req)
+{
+    uint32_t k0 = req->key[0], k1 = req->key[1];
+    for (int r = 0; r < PHILOX_ROUNDS; r++) {
+        c->key0[r] = vi_set1_32(k0);
+        c->key1[r] = vi_set1_32(k1);
+        k0 += PHILOX_W32_0;
+        k1 += PHILOX_W32_1;
+    }
+    c->stream0 = vi_set1_32(req->stream[0]);
+    c->stream1 = vi_set1_32(req->stream[1]);
+    /* 32-bit outputs: vectors 2j and 2j+1 are packed by vi_pack_lo32 into the
+     * 32-bit lanes of counters FI_N32*j ... FI_N32*j + FI_N32 - 1 in order, so
+     * qword i of vector 2j+s holds counter FI_N32*j + 4*(i/2) + 2*s + i%2.
+     * 64-bit outputs: qword i of vector v holds counter FI_N64*v + i. */
+    for (int v = 0; v < FI_STEP_VECS; v++) {
+        uint64_t paired[FI_N64], natural[FI_N64];
+        for (int i = 0; i < FI_N64; i++) {
+            paired[i] = (uint64_t)(FI_N32 * (v / 2) + 4 * (i / 2) + 2 * (v % 2) + i % 2);
+            natural[i] = (uint64_t)(FI_N64 * v + i);
+        }
+        c->offset_paired[v] = vi_loadu(paired);
+        c->offset_natural[v] = vi_loadu(natural);
+    }
+}
+
+/* Philox4x32-10 of the counters n0 + offset[v] (v < nvec): x[w][v] holds word
+ * w in the low halves of its 64-bit lanes. */
+FI_INLINE void philox_step(uint64_t n0, int nvec, const vi offset[], const philox_ctx *c, vi x[4][FI_STEP_VECS])
+{
+    const vi m0 = vi_set1_64(PHILOX_M4x32_0), m1 = vi_set1_64(PHILOX_M4x32_1);
+    const vi base = vi_set1_64(n0);
+    for (int v = 0; v < nvec; v++) {
+        x[0][v] = vi_add64(base, offset[v]);
+        x[1][v] = vi_srli64(x[0][v], 32);
+        x[2][v] = c->stream0;
+        x[3][v] = c->stream1;
+    }
+    for (int r = 0; r < PHILOX_ROUNDS; r++)
+        for (int v = 0; v < nvec; v++) {
+            vi p0 = vi_mul_u32(x[0][v], m0);
+            vi p1 = vi_mul_u32(x[2][v], m1);
+            x[0][v] = vi_xor3(vi_swap32(p1), x[1][v], c->key0[r]);
+            x[1][v] = p1;
+            x[2][v] = vi_xor3(vi_swap32(p0), x[3][v], c->key1[r]);
+            x[3][v] = p0;
+        }
+}
+
+/* ---- transforms (transforms.h, vectorized op for op) --------------------- */
+
+FI_INLINE vf u01_f32(vi w) { return vf_mul(vf_from_i32(vi_srli32(w, 8)), vf_set1(0x1p-24f)); }
+FI_INLINE vf u01_open_f32(vi w)
+{
+    return vf_mul(vf_from_i32(vi_add32(vi_srli32(w, 8), vi_set1_32(1))), vf_set1(0x1p-24f));
+}
+
+/* (double)(hi >> 11) * 2^-21 + (double)lo * 2^-53, with ((double)lo + 1.0) for
+ * the open interval */
+FI_INLINE vd u01_f64(vi lo, vi hi, int open)
+{
+    vd top = vd_mul(vd_from_u32lo(vi_srli32(hi, 11)), vd_set1(0x1p-21));
+    vd low = vd_from_u32lo(lo);
+    if (open)
+        low = vd_add(low, vd_set1(1.0));
+    return vd_add(top, vd_mul(low, vd_set1(0x1p-53)));
+}
+
+#define VF_HORNER(p, x, c) (p) = vf_add(vf_mul((p), (x)), vf_set1(c))
+
+FI_INLINE vf log_f32(vf x)
+{
+    vi shifted = vi_add32(vf_to_bits(x), vi_set1_32(0x3f800000u - 0x3f3504f3u));
+    vi e = vi_sub32(vi_srli32(shifted, 23), vi_set1_32(127));
+    vf m = vf_from_bits(vi_add32(vi_and(shifted, vi_set1_32(0x007fffffu)), vi_set1_32(0x3f3504f3u)));
+    vf f = vf_sub(m, vf_set1(1.0f));
+    vf fe = vf_from_i32(e);
+    vf z = vf_mul(f, f);
+    vf p = vf_set1(7.0376836292e-2f);
+    VF_HORNER(p, f, -1.1514610310e-1f);
+    VF_HORNER(p, f, 1.1676998740e-1f);
+    VF_HORNER(p, f, -1.2420140846e-1f);
+    VF_HORNER(p, f, 1.4249322787e-1f);
+    VF_HORNER(p, f, -1.6668057665e-1f);
+    VF_HORNER(p, f, 2.0000714765e-1f);
+    VF_HORNER(p, f, -2.4999993993e-1f);
+    VF_HORNER(p, f, 3.3333331174e-1f);
+    vf y = vf_mul(vf_mul(p, f), z);
+    y = vf_add(y, vf_mul(fe, vf_set1(-2.12194440e-4f)));
+    y = vf_add(y, vf_mul(vf_set1(-0.5f), z));
+    return vf_add(vf_add(f, y), vf_mul(fe, vf_set1(0.693359375f)));
+}
+
+/* sin and cos of 2*pi*k/2^24, k in the low 24 bits of each lane */
+FI_INLINE void sincos_turn24_f32(vi k, vf *s_out, vf *c_out)
+{
+    vi rounded = vi_add32(k, vi_set1_32(1u << 21));
+    vi q = vi_and(vi_srli32(rounded, 22), vi_set1_32(3));
+    vi fi = vi_sub32(vi_and(rounded, vi_set1_32((1u << 22) - 1u)), vi_set1_32(1u << 21));
+    vf phi = vf_mul(vf_mul(vf_from_i32(fi), vf_set1(0x1p-22f)), vf_set1(1.57079632679489661923f));
+    vf z = vf_mul(phi, phi);
+    vf sp = vf_set1(-1.9515295891e-4f);
+    VF_HORNER(sp, z, 8.3321608736e-3f);
+    VF_HORNER(sp, z, -1.6666654611e-1f);
+    sp = vf_add(vf_mul(vf_mul(sp, z), phi), phi);
+    vf cp = vf_set1(2.443315711809948e-5f);
+    VF_HORNER(cp, z, -1.388731625493765e-3f);
+    VF_HORNER(cp, z, 4.166664568298827e-2f);
+    cp = vf_add(vf_mul(vf_mul(cp, z), z), vf_add(vf_mul(vf_set1(-0.5f), z), vf_set1(1.0f)));
+    vi sin_neg = vi_slli32(vi_srli32(q, 1), 31);
+    vi cos_neg = vi_slli32(vi_srli32(vi_add32(q, vi_set1_32(1)), 1), 31);
+    *s_out = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q, cp, sp)), sin_neg));
+    *c_out = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q, sp, cp)), cos_neg));
+}
+
+FI_INLINE vd log_f64(vd x)
+{
+    vi shifted = vi_add64(vd_to_bits(x), vi_set1_64(0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull));
+    /* (double)e = (double)(shifted >> 52) - 1023.0, both exact */
+    vd de = vd_sub(vd_from_u32lo(vi_srli64(shifted, 52)), vd_set1(1023.0));
+    vd m = vd_from_bits(vi_add64(vi_and(shifted, vi_set1_64(0x000fffffffffffffull)), vi_set1_64(0x3fe6a09e667f3bcdull)));
+    vd f = vd_sub(m, vd_set1(1.0));
+    vd s = vd_div(f, vd_add(vd_set1(2.0), f));
+    vd z = vd_mul(s, s);
+    vd w = vd_mul(z, z);
+    vd t1 = vd_add(vd_set1(2.222219843214978396e-01), vd_mul(w, vd_set1(1.531383769920937332e-01)));
+    t1 = vd_mul(w, vd_add(vd_set1(3.999999999940941908e-01), vd_mul(w, t1)));
+    vd t2 = vd_add(vd_set1(1.818357216161805012e-01), vd_mul(w, vd_set1(1.479819860511658591e-01)));
+    t2 = vd_add(vd_set1(2.857142874366239149e-01), vd_mul(w, t2));
+    t2 = vd_mul(z, vd_add(vd_set1(6.666666666666735130e-01), vd_mul(w, t2)));
+    vd r = vd_add(t2, t1);
+    vd hfsq = vd_mul(vd_mul(vd_set1(0.5), f), f);
+    vd inner = vd_add(vd_mul(s, vd_add(hfsq, r)), vd_mul(de, vd_set1(1.90821492927058770002e-10)));
+    return vd_sub(vd_mul(de, vd_set1(6.93147180369123816490e-01)), vd_sub(vd_sub(hfsq, inner), f));
+}
+
+/* sin and cos of 2*pi*k/2^53, k = (hi >> 11) * 2^32 + lo */
+FI_INLINE void sincos_turn53_f64(vi lo, vi hi, vd *s_out, vd *c_out)
+{
+    vi khi = vi_add32(vi_srli32(hi, 11), vi_set1_32(1u << 18));
+    vi q = vi_and(vi_srli32(khi, 19), vi_set1_32(3));
+    /* (double)(int32_t)(u - 2^18) = (double)u - 2^18, both exact */
+    vd frac = vd_sub(vd_from_u32lo(vi_and(khi, vi_set1_32((1u << 19) - 1u))), vd_set1(262144.0));
+    vd rem = vd_add(vd_mul(frac, vd_set1(0x1p-19)), vd_mul(vd_from_u32lo(lo), vd_set1(0x1p-51)));
+    vd phi = vd_mul(rem, vd_set1(1.57079632679489661923));
+    vd z = vd_mul(phi, phi);
+    vd sr = vd_add(vd_set1(2.75573137070700676789e-06),
+                   vd_mul(z, vd_add(vd_set1(-2.50507602534068634195e-08), vd_mul(z, vd_set1(1.58969099521155010221e-10)))));
+    sr = vd_add(vd_set1(8.33333333332248946124e-03), vd_mul(z, vd_add(vd_set1(-1.98412698298579493134e-04), vd_mul(z, sr))));
+    vd sp = vd_add(phi, vd_mul(vd_mul(z, phi), vd_add(vd_set1(-1.66666666666666324348e-01), vd_mul(z, sr))));
+    vd cr = vd_add(vd_set1(2.08757232129817482790e-09), vd_mul(z, vd_set1(-1.13596475577881948265e-11)));
+    cr = vd_add(vd_set1(2.48015872894767294178e-05), vd_mul(z, vd_add(vd_set1(-2.75573143513906633035e-07), vd_mul(z, cr))));
+    cr = vd_mul(z, vd_add(vd_set1(4.16666666666666019037e-02), vd_mul(z, vd_add(vd_set1(-1.38888888888741095749e-03), vd_mul(z, cr)))));
+    vd hz = vd_mul(vd_set1(0.5), z);
+    vd w = vd_sub(vd_set1(1.0), hz);
+    vd cp = vd_add(w, vd_add(vd_sub(vd_sub(vd_set1(1.0), w), hz), vd_mul(z, cr)));
+    /* the sign bits: bit 0 of each 64-bit lane shifted to bit 63 */
+    vi sin_neg = vi_slli64(vi_srli32(q, 1), 63);
+    vi cos_neg = vi_slli64(vi_srli32(vi_add32(q, vi_set1_32(1)), 1), 63);
+    *s_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_odd(q, cp, sp)), sin_neg));
+    *c_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_odd(q, sp, cp)), cos_neg));
+}
+
+/* ---- output writer ----------------------------------------------------
+ * A step hands its output vectors over in memory order. Plain mode stores
+ * them unaligned. Streaming mode (req->nontemporal: the whole fill is larger
+ * than the caches can usefully hold) writes whole aligned
+ * lines with non-temporal stores, which skip the read of each line before it
+ * is written: each aligned line is the tail of the previous vector and the
+ * head of the current one (vi_realign); the partial lines at both ends, which
+ * may hold bytes outside this call, get masked ordinary stores. */
+
+typedef struct {
+    char *next;     /* plain: address of the next vector; streaming: next aligned line */
+    int streaming;
+    int head;       /* streaming: the next line is the first, partial one */
+    int shift;      /* streaming: misalignment of dst in 32-bit lanes */
+    realign_ctl ctl;
+    vi prev;
+} writer;
+
+/* Below a page per call, the fence and the partial lines cost more than
+ * streaming saves (a layout of many short runs makes such calls). */
+#define FI_STREAM_MIN_CALL_BYTES 4096
+
+static void writer_init(writer *wr, void *dst, uint64_t bytes, int nontemporal)
+{
+    uintptr_t misalign = (uintptr_t)dst % FI_VEC_BYTES;
+    int streaming = nontemporal && bytes >= FI_STREAM_MIN_CALL_BYTES && misalign % 4 == 0;
+    *wr = (writer){
+        .next = (char *)dst - (streaming ? misalign : 0),
+        .streaming = streaming,
+        .head = 1,
+        .shift = (int)(misalign / 4),
+        .prev = vi_set1_32(0),
+    };
+    realign_init(&wr->ctl, wr->shift);
+}
+
+FI_INLINE void writer_put(writer *wr, vi v)
+{
+    if (!wr->streaming) {
+        vi_storeu(wr->next, v);
+    } else {
+        vi line = vi_realign(wr->prev, v, &wr->ctl);
+        if (wr->head) {
+            vi_store_lanes(wr->next, line, wr->shift, FI_N32);
+            wr->head = 0;
+        } else {
+            vi_stream(wr->next, line);
+        }
+        wr->prev = v;
+    }
+    wr->next += FI_VEC_BYTES;
+}
+
+static void writer_finish(writer *wr)
+{
+    if (!wr->streaming)
+        return;
+    if (wr->shift)
+        vi_store_lanes(wr->next, vi_realign(wr->prev, wr->prev, &wr->ctl), 0, wr->shift);
+    vi_stream_fence();
+}
+
+/* ---- kernels ---------------------------------------------------------------
+ * A step makes nvec vectors of counters, whole lane groups, starting at
+ * counter n0, and puts its 2 * nvec output vectors in memory order. */
+
+typedef struct {
+    philox_ctx philox;
+    double low, span, high_below, loc, scale;
+} kernel_ctx;
+
+/* Index among a step's output vectors (memory order) of word w of the packed
+ * counters FI_N32*j ... (lane group layout: element 64*g + 16*w + l) */
+FI_INLINE int vec32(int j, int w)
+{
+    int r = FI_N32 * j;
+    return (r / FI_LANES * FI_GROUP_U32 + FI_LANES * w + r % FI_LANES) / FI_N32;
+}
+/* ... of half h of the float64 outputs of counters FI_N64*v ... (32*g + 16*h + l) */
+FI_INLINE int vec64(int v, int h)
+{
+    int r = FI_N64 * v;
+    return (r / FI_LANES * FI_GROUP_F64 + FI_LANES * h + r % FI_LANES) / FI_N64;
+}
+
+FI_INLINE void put_all(writer *wr, const vi res[], int n)
+{
+    for (int i = 0; i < n; i++)
+        writer_put(wr, res[i]);
+}
+
+FI_INLINE void bits_u32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int w = 0; w < 4; w++)
+            res[vec32(j, w)] = vi_pack_lo32(x[w][2 * j], x[w][2 * j + 1]);
+    put_all(wr, res, 2 * nvec);
+}
+
+FI_INLINE void uniform_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    const vf low = vf_set1((float)k->low), span = vf_set1((float)k->span), top = vf_set1((float)k->high_below);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int w = 0; w < 4; w++) {
+            vf u = u01_f32(vi_pack_lo32(x[w][2 * j], x[w][2 * j + 1]));
+            res[vec32(j, w)] = vf_to_bits(vf_min(vf_add(low, vf_mul(span, u)), top));
+        }
+    put_all(wr, res, 2 * nvec);
+}
+
+FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    const vd low = vd_set1(k->low), span = vd_set1(k->span), top = vd_set1(k->high_below);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
+    for (int v = 0; v < nvec; v++)
+        for (int h = 0; h < 2; h++) {
+            vd u = u01_f64(x[2 * h][v], x[2 * h + 1][v], 0);
+            res[vec64(v, h)] = vd_to_bits(vd_min(vd_add(low, vd_mul(span, u)), top));
+        }
+    put_all(wr, res, 2 * nvec);
+}
+
+FI_INLINE void normal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    const vf loc = vf_set1((float)k->loc), scale = vf_set1((float)k->scale);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int p = 0; p < 2; p++) {
+            vi u = vi_pack_lo32(x[2 * p][2 * j], x[2 * p][2 * j + 1]);
+            vi a = vi_pack_lo32(x[2 * p + 1][2 * j], x[2 * p + 1][2 * j + 1]);
+            vf radius = vf_mul(vf_sqrt(vf_mul(vf_set1(-2.0f), log_f32(u01_open_f32(u)))), scale);
+            vf s, c;
+            sincos_turn24_f32(vi_srli32(a, 8), &s, &c);
+            /* pair p: cosines at word 2p's place, sines at word 2p+1's */
+            res[vec32(j, 2 * p)] = vf_to_bits(vf_add(loc, vf_mul(radius, c)));
+            res[vec32(j, 2 * p + 1)] = vf_to_bits(vf_add(loc, vf_mul(radius, s)));
+        }
+    put_all(wr, res, 2 * nvec);
+}
+
+FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    const vd loc = vd_set1(k->loc), scale = vd_set1(k->scale);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
+    for (int v = 0; v < nvec; v++) {
+        vd radius = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), log_f64(u01_f64(x[0][v], x[1][v], 1)))), scale);
+        vd s, c;
+        sincos_turn53_f64(x[2][v], x[3][v], &s, &c);
+        res[vec64(v, 0)] = vd_to_bits(vd_add(loc, vd_mul(radius, c)));
+        res[vec64(v, 1)] = vd_to_bits(vd_add(loc, vd_mul(radius, s)));
+    }
+    put_all(wr, res, 2 * nvec);
+}
+
+/* fi_group_fn around a step: whole steps, then (when a step spans more than
+ * one lane group) the remaining lane groups one by one. */
+#define FI_GROUP_KERNEL(name)                                                              \
+    static void name(void *dst, uint64_t g0, uint64_t ngroups, const fi_request *req)     \
+    {                                                                                     \
+        kernel_ctx k;                                                                     \
+        writer wr;                                                                        \
+        philox_ctx_init(&k.philox, req);                                                  \
+        k.low = req->low, k.span = req->span, k.high_below = req->high_below;             \
+        k.loc = req->loc, k.scale = req->scale;                                           \
+        writer_init(&wr, dst, ngroups * FI_GROUP_BYTES, req->nontemporal);                \
+        const uint64_t n_end = (g0 + ngroups) * FI_LANES;                                 \
+        uint64_t n = g0 * FI_LANES;                                                       \
+        for (; n + FI_STEP_COUNTERS <= n_end; n += FI_STEP_COUNTERS)                      \
+            name##_step(&wr, n, FI_STEP_VECS, &k);                                        \
+        for (; n < n_end; n += FI_LANES)                                                  \
+            name##_step(&wr, n, FI_GROUP_VECS, &k);                                       \
+        writer_finish(&wr);                                                               \
+    }
+
+FI_GROUP_KERNEL(bits_u32)
+FI_GROUP_KERNEL(uniform_f32)
+FI_GROUP_KERNEL(uniform_f64)
+FI_GROUP_KERNEL(normal_f32)
+FI_GROUP_KERNEL(normal_f64)
+
+const fi_kernel_table FI_TABLE_NAME = {{
+    [FI_BITS] = {[FI_U32] = bits_u32},
+    [FI_UNIFORM] = {[FI_F32] = uniform_f32, [FI_F64] = uniform_f64},
+    [FI_NORMAL] = {[FI_F32] = normal_f32, [FI_F64] = normal_f64},
+}};
