@@ -19,7 +19,7 @@ cc=${CC:-gcc}
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install -q numpy cython setuptools pytest hypothesis scipy
+"$venv/bin/python" -m pip install -q numpy cython setuptools pytest hypothesis scipy ml_dtypes
 
 # tracked files as they are in the working tree (uncommitted edits included)
 rm -rf "$build"

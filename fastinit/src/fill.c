@@ -134,6 +134,32 @@ static void half_groups(void *dst, uint64_t g0, uint64_t ngroups, const fi_reque
 
 /* ---- serial fill of one logical range --------------------------------- */
 
+/* Lane groups per aligned staging block (8 KiB on the stack). */
+#define STAGE_GROUPS 32
+
+/* ngroups whole lane groups from g into out. C may store a float only through
+ * an aligned pointer, so an out= buffer that is not aligned to its element
+ * size (a view at an odd byte offset) gets them through an aligned block. */
+static void groups_to(char *out, uint64_t g, uint64_t ngroups, const fi_request *req, fi_group_fn fn)
+{
+    const size_t group_bytes = group_size(req->dtype) * dtype_size(req->dtype);
+    if ((uintptr_t)out % dtype_size(req->dtype) == 0) {
+        fn(out, g, ngroups, req);
+        return;
+    }
+    uint64_t stage[STAGE_GROUPS * FI_GROUP_U32 * 4 / 8];
+    fi_request cached = *req;
+    cached.nontemporal = 0; /* the block is read right back */
+    while (ngroups) {
+        uint64_t n = ngroups < STAGE_GROUPS ? ngroups : STAGE_GROUPS;
+        fn(stage, g, n, &cached);
+        memcpy(out, stage, n * group_bytes);
+        out += n * group_bytes;
+        g += n;
+        ngroups -= n;
+    }
+}
+
 /* Logical elements [start, stop) into out. Whole groups go straight to out;
  * a group cut by start or stop is made in a small buffer and copied. */
 static void fill_range(char *out, uint64_t start, uint64_t stop, const fi_request *req, fi_group_fn fn)
@@ -153,7 +179,7 @@ static void fill_range(char *out, uint64_t start, uint64_t stop, const fi_reques
     }
     uint64_t whole = (stop - start) / gsize;
     if (whole) {
-        fn(out, g, whole, req);
+        groups_to(out, g, whole, req, fn);
         out += whole * gsize * esize;
         start += whole * gsize;
         g += whole;
