@@ -25,9 +25,6 @@ cdef uint64_t CHUNK_ALIGN = 1 << 12  # whole lane groups of every dtype
 
 DIST_CODES = {"bits": FI_BITS, "uniform": FI_UNIFORM, "normal": FI_NORMAL,
               "truncnormal": FI_TRUNCNORMAL}
-# By name: bfloat16 (ml_dtypes) is recognized without importing ml_dtypes.
-_DTYPE_CODES = {"uint32": FI_U32, "float32": FI_F32, "float64": FI_F64,
-                "float16": FI_F16, "bfloat16": FI_BF16}
 MAX_DIMS = FI_MAX_DIMS
 LANES = FI_LANES
 # SIMD kernels use non-temporal stores for calls writing at least this many bytes.
@@ -49,10 +46,9 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     cdef int nthreads = threads if threads > 0 else 1
     cdef char *data
     n_runs, run_len, base, outer_shape, outer_stride = layout
-    if not (out.flags.c_contiguous and out.flags.writeable):
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)):
         raise ValueError("out must be a writable C-contiguous array")
-    if out.dtype.name not in _DTYPE_CODES:
-        raise TypeError(f"unsupported dtype {out.dtype}")
+    dtype_code = _dtype_code(out)
     if len(outer_shape) != len(outer_stride) or len(outer_shape) > FI_MAX_DIMS:
         raise ValueError("bad layout")
     if <uint64_t>out.size != <uint64_t>n_runs * <uint64_t>run_len:
@@ -65,7 +61,7 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     req.stream[0] = <uint32_t>stream
     req.stream[1] = <uint32_t>(stream >> 32)
     req.dist = DIST_CODES[dist]
-    req.dtype = _DTYPE_CODES[out.dtype.name]
+    req.dtype = dtype_code
     req.low, req.span, req.high_below = low, span, high_below
     req.loc, req.scale = loc, scale
     req.tn_p0, req.tn_c0, req.tn_dp = tn_p0, tn_c0, tn_dp
@@ -87,16 +83,34 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     chunk = FIRST_CHUNK_PER_THREAD * <uint64_t>nthreads
     while e0 < total:
         e1 = e0 + chunk if total - e0 > chunk else total
-        started = perf_counter()
+        if e1 < total:  # more chunks follow: time this one to size the next
+            started = perf_counter()
         with nogil:
             ok = fi_fill(data, &lay, e0, e1, &req, nthreads)
         if ok == 0:
             raise TypeError(f"no kernel for {dist} with dtype {out.dtype}")
-        chunk = next_chunk(e1 - e0, perf_counter() - started)
-        e0 = e1
-        if e0 < total:
+        if e1 < total:
+            chunk = next_chunk(e1 - e0, perf_counter() - started)
             PyErr_CheckSignals()
+        e0 = e1
     return out
+
+
+cdef fi_dtype _dtype_code(cnp.ndarray out) except *:
+    """The C dtype of out: by NumPy type number for the built-in dtypes (the
+    name is computed in Python on every access), by name for bfloat16."""
+    cdef int num = cnp.PyArray_TYPE(out)
+    if num == cnp.NPY_FLOAT32:
+        return FI_F32
+    if num == cnp.NPY_FLOAT64:
+        return FI_F64
+    if num == cnp.NPY_FLOAT16:
+        return FI_F16
+    if num == cnp.NPY_UINT32:
+        return FI_U32
+    if out.dtype.name == "bfloat16":
+        return FI_BF16
+    raise TypeError(f"unsupported dtype {out.dtype}")
 
 
 cdef uint64_t next_chunk(uint64_t done, double seconds):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,7 +21,8 @@ MIN_ELEMENTS_PER_THREAD = 1 << 16
 
 
 def _is_int(x) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+    # the exact-type test first: the ABC check costs a microsecond per call
+    return type(x) is int or (isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_)))
 
 
 def check_shape(shape) -> tuple:
@@ -37,7 +38,8 @@ def check_shape(shape) -> tuple:
             raise TypeError(f"shape must contain only ints (not bool or float), got {shape!r}")
         if d < 0:
             raise ValueError(f"shape must not contain negative dimensions, got {shape!r}")
-    dims = tuple(int(d) for d in dims)
+    if not all(type(d) is int for d in dims):
+        dims = tuple(int(d) for d in dims)
     # checked even when another axis is 0: NumPy cannot make an array with
     # such an axis and would fail later with a message naming no argument
     if max(dims, default=0) > MAX_ELEMENTS:
@@ -63,26 +65,39 @@ def check_seed(seed) -> int:
     return check_uint64("seed", seed)
 
 
-def default_threads() -> int:
-    """FASTINIT_NUM_THREADS if set, else the CPUs this process may run on."""
+def env_threads():
+    """FASTINIT_NUM_THREADS as a positive int, or None if it is not set."""
     env = os.environ.get("FASTINIT_NUM_THREADS")
-    if env is not None and env.strip():
-        try:
-            n = int(env)
-        except ValueError:
-            raise ValueError(f"FASTINIT_NUM_THREADS must be a positive int, got {env!r}") from None
-        if n < 1:
-            raise ValueError(f"FASTINIT_NUM_THREADS must be a positive int, got {env!r}")
-        return n
+    if env is None or not env.strip():
+        return None
+    try:
+        n = int(env)
+    except ValueError:
+        raise ValueError(f"FASTINIT_NUM_THREADS must be a positive int, got {env!r}") from None
+    if n < 1:
+        raise ValueError(f"FASTINIT_NUM_THREADS must be a positive int, got {env!r}")
+    return n
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
 
-def check_threads(threads) -> int:
+def default_threads() -> int:
+    """FASTINIT_NUM_THREADS if set, else the CPUs this process may run on."""
+    return env_threads() or available_cpus()
+
+
+def check_threads(threads):
+    """threads as a positive int; None if neither threads nor
+    FASTINIT_NUM_THREADS says (then run() uses the available CPUs, counted
+    only for arrays large enough to use them)."""
     if threads is None:
-        return default_threads()
+        return env_threads()
     if not _is_int(threads):
         raise TypeError(f"threads must be a positive int or None, got {type(threads).__name__} {threads!r}")
     if threads < 1:
@@ -91,6 +106,15 @@ def check_threads(threads) -> int:
 
 
 HALF_DTYPES = ("float16", "bfloat16")
+_DTYPE_NAMES = {}
+
+
+def dtype_name(dt: np.dtype) -> str:
+    """dt.name, memoized: NumPy computes the name in Python on every access."""
+    name = _DTYPE_NAMES.get(dt)
+    if name is None:
+        name = _DTYPE_NAMES[dt] = dt.name
+    return name
 
 
 def _as_dtype(dtype) -> np.dtype:
@@ -119,7 +143,7 @@ def check_dtype(dtype, out, allowed) -> np.dtype:
         if "ml_dtypes" in str(e):
             raise
         raise TypeError(f"{name} must be one of {list(allowed)}, got {dtype!r}") from None
-    if dt.name not in allowed:
+    if dtype_name(dt) not in allowed:
         raise TypeError(f"{name} must be one of {list(allowed)}, got {dt.name}")
     return dt
 
@@ -225,9 +249,9 @@ def layout_of(shape: tuple, box: tuple) -> tuple:
     return (n_runs, run_len, base, tuple(e for e, _ in outer), tuple(s for _, s in outer))
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Validated common arguments of one generation call."""
+class Plan(NamedTuple):
+    """Validated common arguments of one generation call (a NamedTuple: one
+    is made per call, and it is cheap)."""
 
     shape: tuple       # full logical shape (fans come from it)
     out_shape: tuple   # shape of the returned block
@@ -236,7 +260,7 @@ class Plan:
     seed: int
     stream: int
     out: object
-    threads: int
+    threads: object    # int, or None for the available CPUs
     rows: object        # uint64 row ids for axis 0 (index= an array), else None
     layout: tuple       # the C core's run layout of the block (see layout_of)
     run_starts: object  # with rows: the logical start of each row's run, else None
@@ -286,7 +310,9 @@ def run(p: Plan, dist: str, **params) -> np.ndarray:
     n = p.size
     if n == 0:
         return out
-    threads = max(1, min(p.threads, n // MIN_ELEMENTS_PER_THREAD))
+    threads = 1
+    if n >= 2 * MIN_ELEMENTS_PER_THREAD:
+        threads = max(1, min(p.threads or available_cpus(), n // MIN_ELEMENTS_PER_THREAD))
     _core.fill(out, dist, p.seed, p.stream, p.layout, threads, p.run_starts, **params)
     return out
 

@@ -12,12 +12,12 @@ LAYOUTS = (None, "torch")
 def _normalize_axes(name: str, axes, ndim: int) -> tuple:
     """An int or a tuple/list of ints, each in [-ndim, ndim), as a tuple of
     distinct non-negative axes."""
-    single = isinstance(axes, numbers.Integral) and not isinstance(axes, bool)
+    single = type(axes) is int or (isinstance(axes, numbers.Integral) and not isinstance(axes, bool))
     if not single and not isinstance(axes, (tuple, list)):
         raise TypeError(f"{name} must be an int or a tuple of ints, got {axes!r}")
     out = []
     for axis in (axes,) if single else axes:
-        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        if type(axis) is not int and (isinstance(axis, bool) or not isinstance(axis, numbers.Integral)):
             raise TypeError(f"{name} must be an int or a tuple of ints, got {axes!r}")
         if not -ndim <= axis < ndim:
             raise ValueError(f"{name}={axes!r} is out of range for a shape with {ndim} axes")

@@ -103,7 +103,7 @@ def _plan_float(shape, seed, stream, dtype, out, index, threads):
 def _compute_type(dtype: np.dtype):
     """The dtype the C kernels compute in: float64, else float32 (float16 and
     bfloat16 are rounded from float32)."""
-    return np.float64 if dtype.name == "float64" else np.float32
+    return np.float64 if _plan.dtype_name(dtype) == "float64" else np.float32
 
 
 def _step(x, dtype: np.dtype, up: bool) -> float:
@@ -124,13 +124,23 @@ def _at_most(x: float, dtype: np.dtype) -> float:
     return _step(v, dtype, False) if v > x else v
 
 
+# The least magnitude that rounds to infinity in each dtype: (2 - 2**-p) *
+# 2**emax for p significand bits, less half a float32 ulp for the half dtypes
+# (their values are float32 values rounded again); float64 holds every float.
+_OVERFLOW = {"float64": math.inf, "float32": (2 - 2.0**-24) * 2.0**127,
+             "float16": (2 - 2.0**-11 - 2.0**-24) * 2.0**15,
+             "bfloat16": (2 - 2.0**-8 - 2.0**-24) * 2.0**127}
+
+
+def _finite_in(dtype_name: str, v: float) -> bool:
+    return abs(v) < _OVERFLOW[dtype_name]
+
+
 def _check_representable(dtype: np.dtype, **values):
     """Parameters must be finite in the output dtype (else every sample would
     be inf or nan)."""
     for name, v in values.items():
-        with np.errstate(over="ignore"):
-            finite = np.isfinite(dtype.type(v))
-        if not finite:
+        if not _finite_in(_plan.dtype_name(dtype), v):
             raise ValueError(f"{name} must be finite in {dtype.name}, got {v!r}")
 
 
@@ -145,13 +155,11 @@ def _uniform_params(low: float, high: float, dtype: np.dtype) -> dict:
     if not dtype.type(low) < dtype.type(high):
         raise ValueError(f"low must be < high in {dtype.name}, got low={low!r}, high={high!r}")
     span = float(hi) - float(lo)
-    with np.errstate(over="ignore"):
-        span_finite = np.isfinite(t(span))
-    if not span_finite:
+    if not _finite_in(np.dtype(t).name, span):
         # low + inf * u would be nan or inf for every u
         raise ValueError(f"high - low must be finite in {dtype.name}, got low={low!r}, high={high!r}")
     top = float(np.nextafter(hi, t(-np.inf)))
-    if dtype.name in _plan.HALF_DTYPES:
+    if _plan.dtype_name(dtype) in _plan.HALF_DTYPES:
         top = _at_most(min(top, _step(float(dtype.type(high)), dtype, False)), dtype)
     return dict(low=float(lo), span=span, high_below=top)
 
