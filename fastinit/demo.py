@@ -6,7 +6,8 @@ three activations. The standard deviation of the activations per layer shows
 the known outcomes: zero init collapses every unit to one value (std across
 units 0), small random weights make the signal vanish, large ones explode it
 (ReLU, SELU) or saturate it (tanh), He keeps ReLU steady, Glorot keeps tanh
-alive, and LeCun with SELU self-normalizes (std stays near 1).
+alive (it decays slowly, as tanh compresses) and holds it steady with
+PyTorch's tanh gain 5/3, and LeCun with SELU self-normalizes (std stays near 1).
 """
 from __future__ import annotations
 
@@ -37,13 +38,15 @@ INITIALIZERS = {
     "small N(0, 0.01^2)": lambda shape, seed, stream: fastinit.normal(shape, seed, 0.0, 0.01, stream=stream),
     "large N(0, 1)": lambda shape, seed, stream: fastinit.normal(shape, seed, 0.0, 1.0, stream=stream),
     "Glorot": lambda shape, seed, stream: fastinit.glorot_normal(shape, seed, stream=stream),
+    "Glorot, gain 5/3": lambda shape, seed, stream: fastinit.glorot_normal(
+        shape, seed, gain=fastinit.calculate_gain("tanh"), stream=stream),
     "He": lambda shape, seed, stream: fastinit.he_normal(shape, seed, stream=stream),
     "LeCun": lambda shape, seed, stream: fastinit.lecun_normal(shape, seed, stream=stream),
 }
 
 REPORT_LAYERS = (1, 10, 25, 50)
 # dashed LeCun: with square layers it coincides with Glorot
-LINE_STYLES = ("-", "-", "-", "-", "-", "--")
+LINE_STYLES = ("-", "-", "-", "-", ":", "-", "--")
 SATURATED = 0.99      # |tanh| above this counts as saturated
 VANISHED = 1e-3       # final std below this fraction of the input's: vanished
 EXPLODED = 1e3        # final std above this: exploded
