@@ -18,8 +18,10 @@
  *   vi_swap32          swaps the 32-bit halves of each 64-bit lane
  *   vi_pack_lo32(a, b) low halves of the 64-bit lanes of a and b as 32-bit
  *                      lanes; within each 128 bits: a0 a1 b0 b1
- *   vf_*, vd_*         set1, add, sub, mul, div (vd), sqrt, min (a < b ? a : b),
- *                      from_bits, to_bits
+ *   vf_*, vd_*         set1, add, sub, mul, div, sqrt, min (a < b ? a : b),
+ *                      max (a > b ? a : b), from_bits, to_bits
+ *   vfm, vdm           lane masks: vf/vd_lt (a < b), vf/vd_le (a <= b),
+ *                      vfm/vdm_and, vf/vd_select(m, a, b) (m ? a : b)
  *   vf_from_i32        signed 32-bit lanes -> float (exact for |x| <= 2^24)
  *   vd_from_u32lo      low 32 bits of each 64-bit lane -> double (exact)
  *   vf/vd_select_odd(q, a, b)  lanes where q is odd take a, the others b
@@ -218,6 +220,143 @@ FI_INLINE void sincos_turn53_f64(vi lo, vi hi, vd *s_out, vd *c_out)
     *c_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_odd(q, sp, cp)), cos_neg));
 }
 
+/* ---- inverse normal CDF (fi_ndtri_pq_* in transforms.h) -----------------
+ * Every lane computes the central and both tail branches, op for op as the
+ * scalar code does, and keeps the one the scalar code returns. */
+
+FI_INLINE vf neg_f32(vf x) { return vf_from_bits(vi_xor(vf_to_bits(x), vi_set1_32(0x80000000u))); }
+FI_INLINE vd neg_f64(vd x) { return vd_from_bits(vi_xor(vd_to_bits(x), vi_set1_64(0x8000000000000000ull))); }
+
+/* (2k + 1) / 2^24 from the top 23 bits */
+FI_INLINE vf u01_mid_f32(vi w)
+{
+    return vf_mul(vf_from_i32(vi_or(vi_slli32(vi_srli32(w, 9), 1), vi_set1_32(1))), vf_set1(0x1p-24f));
+}
+/* (double)(hi >> 12) * 2^-20 + (double)lo * 2^-52 + 2^-53 */
+FI_INLINE vd u01_mid_f64(vi lo, vi hi)
+{
+    vd top = vd_mul(vd_from_u32lo(vi_srli32(hi, 12)), vd_set1(0x1p-20));
+    return vd_add(vd_add(top, vd_mul(vd_from_u32lo(lo), vd_set1(0x1p-52))), vd_set1(0x1p-53));
+}
+
+/* the window's parameters (fi_request's tn_*), broadcast */
+typedef struct {
+    vf p0, c0, dp, q1, dq, log_offset;
+} ndtri_f32_params;
+typedef struct {
+    vd p0, c0, dp, q1, dq, log_offset;
+} ndtri_f64_params;
+
+FI_INLINE vf ndtri_pq_f32(vf u, const ndtri_f32_params *w)
+{
+    vf p = vf_add(w->p0, vf_mul(u, w->dp));
+    vf c = vf_add(w->c0, vf_mul(u, w->dp));
+    vf q = vf_add(w->q1, vf_mul(vf_sub(vf_set1(1.0f), u), w->dq));
+    vf r = vf_sub(vf_set1(0.180625f), vf_mul(c, c));
+    vf num = vf_set1(5.9109374720e+1f);
+    VF_HORNER(num, r, 1.5929113202e+2f);
+    VF_HORNER(num, r, 5.0434271938e+1f);
+    VF_HORNER(num, r, 3.3871327179e+0f);
+    vf den = vf_set1(6.7187563600e+1f);
+    VF_HORNER(den, r, 7.8757757664e+1f);
+    VF_HORNER(den, r, 1.7895169469e+1f);
+    VF_HORNER(den, r, 1.0f);
+    vf central = vf_div(vf_mul(c, num), den);
+    vfm lower = vf_lt(c, vf_set1(0.0f));
+    vf t = vf_select(lower, p, q);
+    vf s = vf_sqrt(vf_sub(vf_select(lower, vf_set1(0.0f), w->log_offset), log_f32(t)));
+    vf s1 = vf_sub(s, vf_set1(1.6f));
+    vf mid = vf_set1(1.7023821103e-1f);
+    VF_HORNER(mid, s1, 1.3067284816e+0f);
+    VF_HORNER(mid, s1, 2.7568153900e+0f);
+    VF_HORNER(mid, s1, 1.4234372777e+0f);
+    vf mid_den = vf_set1(1.2021132975e-1f);
+    VF_HORNER(mid_den, s1, 7.3700164250e-1f);
+    VF_HORNER(mid_den, s1, 1.0f);
+    mid = vf_div(mid, mid_den);
+    vf s5 = vf_sub(s, vf_set1(5.0f));
+    vf far = vf_set1(1.7337203997e-2f);
+    VF_HORNER(far, s5, 4.2868294337e-1f);
+    VF_HORNER(far, s5, 3.0812263860e+0f);
+    VF_HORNER(far, s5, 6.6579051150e+0f);
+    vf far_den = vf_set1(1.2258202635e-2f);
+    VF_HORNER(far_den, s5, 2.4197894225e-1f);
+    VF_HORNER(far_den, s5, 1.0f);
+    far = vf_div(far, far_den);
+    vf tail = vf_select(vf_le(s, vf_set1(5.0f)), mid, far);
+    tail = vf_select(lower, neg_f32(tail), tail);
+    return vf_select(vfm_and(vf_le(c, vf_set1(0.425f)), vf_le(vf_set1(-0.425f), c)), central, tail);
+}
+
+#define VD_HORNER(p, x, c) (p) = vd_add(vd_mul((p), (x)), vd_set1(c))
+
+FI_INLINE vd ndtri_pq_f64(vd u, const ndtri_f64_params *w)
+{
+    vd p = vd_add(w->p0, vd_mul(u, w->dp));
+    vd c = vd_add(w->c0, vd_mul(u, w->dp));
+    vd q = vd_add(w->q1, vd_mul(vd_sub(vd_set1(1.0), u), w->dq));
+    vd r = vd_sub(vd_set1(0.180625), vd_mul(c, c));
+    vd num = vd_set1(2.5090809287301226727e+3);
+    VD_HORNER(num, r, 3.3430575583588128105e+4);
+    VD_HORNER(num, r, 6.7265770927008700853e+4);
+    VD_HORNER(num, r, 4.5921953931549871457e+4);
+    VD_HORNER(num, r, 1.3731693765509461125e+4);
+    VD_HORNER(num, r, 1.9715909503065514427e+3);
+    VD_HORNER(num, r, 1.3314166789178437745e+2);
+    VD_HORNER(num, r, 3.3871328727963666080e+0);
+    vd den = vd_set1(5.2264952788528545610e+3);
+    VD_HORNER(den, r, 2.8729085735721942674e+4);
+    VD_HORNER(den, r, 3.9307895800092710610e+4);
+    VD_HORNER(den, r, 2.1213794301586595867e+4);
+    VD_HORNER(den, r, 5.3941960214247511077e+3);
+    VD_HORNER(den, r, 6.8718700749205790830e+2);
+    VD_HORNER(den, r, 4.2313330701600911252e+1);
+    VD_HORNER(den, r, 1.0);
+    vd central = vd_div(vd_mul(c, num), den);
+    vdm lower = vd_lt(c, vd_set1(0.0));
+    vd t = vd_select(lower, p, q);
+    vd s = vd_sqrt(vd_sub(vd_select(lower, vd_set1(0.0), w->log_offset), log_f64(t)));
+    vd s1 = vd_sub(s, vd_set1(1.6));
+    vd mid = vd_set1(7.74545014278341407640e-4);
+    VD_HORNER(mid, s1, 2.27238449892691845833e-2);
+    VD_HORNER(mid, s1, 2.41780725177450611770e-1);
+    VD_HORNER(mid, s1, 1.27045825245236838258e+0);
+    VD_HORNER(mid, s1, 3.64784832476320460504e+0);
+    VD_HORNER(mid, s1, 5.76949722146069140550e+0);
+    VD_HORNER(mid, s1, 4.63033784615654529590e+0);
+    VD_HORNER(mid, s1, 1.42343711074968357734e+0);
+    vd mid_den = vd_set1(1.05075007164441684324e-9);
+    VD_HORNER(mid_den, s1, 5.47593808499534494600e-4);
+    VD_HORNER(mid_den, s1, 1.51986665636164571966e-2);
+    VD_HORNER(mid_den, s1, 1.48103976427480074590e-1);
+    VD_HORNER(mid_den, s1, 6.89767334985100004550e-1);
+    VD_HORNER(mid_den, s1, 1.67638483018380384940e+0);
+    VD_HORNER(mid_den, s1, 2.05319162663775882187e+0);
+    VD_HORNER(mid_den, s1, 1.0);
+    mid = vd_div(mid, mid_den);
+    vd s5 = vd_sub(s, vd_set1(5.0));
+    vd far = vd_set1(2.01033439929228813265e-7);
+    VD_HORNER(far, s5, 2.71155556874348757815e-5);
+    VD_HORNER(far, s5, 1.24266094738807843860e-3);
+    VD_HORNER(far, s5, 2.65321895265761230930e-2);
+    VD_HORNER(far, s5, 2.96560571828504891230e-1);
+    VD_HORNER(far, s5, 1.78482653991729133580e+0);
+    VD_HORNER(far, s5, 5.46378491116411436990e+0);
+    VD_HORNER(far, s5, 6.65790464350110377720e+0);
+    vd far_den = vd_set1(2.04426310338993978564e-15);
+    VD_HORNER(far_den, s5, 1.42151175831644588870e-7);
+    VD_HORNER(far_den, s5, 1.84631831751005468180e-5);
+    VD_HORNER(far_den, s5, 7.86869131145613259100e-4);
+    VD_HORNER(far_den, s5, 1.48753612908506148525e-2);
+    VD_HORNER(far_den, s5, 1.36929880922735805310e-1);
+    VD_HORNER(far_den, s5, 5.99832206555887937690e-1);
+    VD_HORNER(far_den, s5, 1.0);
+    far = vd_div(far, far_den);
+    vd tail = vd_select(vd_le(s, vd_set1(5.0)), mid, far);
+    tail = vd_select(lower, neg_f64(tail), tail);
+    return vd_select(vdm_and(vd_le(c, vd_set1(0.425)), vd_le(vd_set1(-0.425), c)), central, tail);
+}
+
 /* ---- output writer ----------------------------------------------------
  * A step hands its output vectors over in memory order. Plain mode stores
  * them unaligned. Streaming mode (req->nontemporal: the whole fill is larger
@@ -286,7 +425,7 @@ static void writer_finish(writer *wr)
 
 typedef struct {
     philox_ctx philox;
-    double low, span, high_below, loc, scale;
+    fi_request req; /* a local copy: no store through dst can change it */
 } kernel_ctx;
 
 /* Index among a step's output vectors (memory order) of word w of the packed
@@ -321,7 +460,7 @@ FI_INLINE void bits_u32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx
 
 FI_INLINE void uniform_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    const vf low = vf_set1((float)k->low), span = vf_set1((float)k->span), top = vf_set1((float)k->high_below);
+    const vf low = vf_set1((float)k->req.low), span = vf_set1((float)k->req.span), top = vf_set1((float)k->req.high_below);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
@@ -334,7 +473,7 @@ FI_INLINE void uniform_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_
 
 FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    const vd low = vd_set1(k->low), span = vd_set1(k->span), top = vd_set1(k->high_below);
+    const vd low = vd_set1(k->req.low), span = vd_set1(k->req.span), top = vd_set1(k->req.high_below);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++)
@@ -347,7 +486,7 @@ FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_
 
 FI_INLINE void normal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    const vf loc = vf_set1((float)k->loc), scale = vf_set1((float)k->scale);
+    const vf loc = vf_set1((float)k->req.loc), scale = vf_set1((float)k->req.scale);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
@@ -366,7 +505,7 @@ FI_INLINE void normal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_c
 
 FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    const vd loc = vd_set1(k->loc), scale = vd_set1(k->scale);
+    const vd loc = vd_set1(k->req.loc), scale = vd_set1(k->req.scale);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++) {
@@ -379,6 +518,43 @@ FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_c
     put_all(wr, res, 2 * nvec);
 }
 
+/* truncated normal: element 16*w + l from word w of counter l (as uniform_f32),
+ * loc + scale * x clamped into [clamp_lo, clamp_hi] */
+FI_INLINE void truncnormal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    const fi_request *req = &k->req;
+    const ndtri_f32_params w = {vf_set1((float)req->tn_p0), vf_set1((float)req->tn_c0), vf_set1((float)req->tn_dp),
+                                vf_set1((float)req->tn_q1), vf_set1((float)req->tn_dq), vf_set1((float)req->tn_log_offset)};
+    const vf loc = vf_set1((float)req->loc), scale = vf_set1((float)req->scale);
+    const vf lo = vf_set1((float)req->clamp_lo), hi = vf_set1((float)req->clamp_hi);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int v = 0; v < 4; v++) {
+            vf t = ndtri_pq_f32(u01_mid_f32(vi_pack_lo32(x[v][2 * j], x[v][2 * j + 1])), &w);
+            res[vec32(j, v)] = vf_to_bits(vf_min(vf_max(vf_add(loc, vf_mul(scale, t)), lo), hi));
+        }
+    put_all(wr, res, 2 * nvec);
+}
+
+/* float64: element 16*h + l from words (2h, 2h+1) of counter l (as uniform_f64) */
+FI_INLINE void truncnormal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    const fi_request *req = &k->req;
+    const ndtri_f64_params w = {vd_set1(req->tn_p0), vd_set1(req->tn_c0), vd_set1(req->tn_dp),
+                                vd_set1(req->tn_q1), vd_set1(req->tn_dq), vd_set1(req->tn_log_offset)};
+    const vd loc = vd_set1(req->loc), scale = vd_set1(req->scale);
+    const vd lo = vd_set1(req->clamp_lo), hi = vd_set1(req->clamp_hi);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
+    for (int v = 0; v < nvec; v++)
+        for (int h = 0; h < 2; h++) {
+            vd t = ndtri_pq_f64(u01_mid_f64(x[2 * h][v], x[2 * h + 1][v]), &w);
+            res[vec64(v, h)] = vd_to_bits(vd_min(vd_max(vd_add(loc, vd_mul(scale, t)), lo), hi));
+        }
+    put_all(wr, res, 2 * nvec);
+}
+
 /* fi_group_fn around a step: whole steps, then (when a step spans more than
  * one lane group) the remaining lane groups one by one. */
 #define FI_GROUP_KERNEL(name)                                                              \
@@ -387,8 +563,7 @@ FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_c
         kernel_ctx k;                                                                     \
         writer wr;                                                                        \
         philox_ctx_init(&k.philox, req);                                                  \
-        k.low = req->low, k.span = req->span, k.high_below = req->high_below;             \
-        k.loc = req->loc, k.scale = req->scale;                                           \
+        k.req = *req;                                                                     \
         writer_init(&wr, dst, ngroups * FI_GROUP_BYTES, req->nontemporal);                \
         const uint64_t n_end = (g0 + ngroups) * FI_LANES;                                 \
         uint64_t n = g0 * FI_LANES;                                                       \
@@ -404,9 +579,12 @@ FI_GROUP_KERNEL(uniform_f32)
 FI_GROUP_KERNEL(uniform_f64)
 FI_GROUP_KERNEL(normal_f32)
 FI_GROUP_KERNEL(normal_f64)
+FI_GROUP_KERNEL(truncnormal_f32)
+FI_GROUP_KERNEL(truncnormal_f64)
 
 const fi_kernel_table FI_TABLE_NAME = {{
     [FI_BITS] = {[FI_U32] = bits_u32},
     [FI_UNIFORM] = {[FI_F32] = uniform_f32, [FI_F64] = uniform_f64},
     [FI_NORMAL] = {[FI_F32] = normal_f32, [FI_F64] = normal_f64},
+    [FI_TRUNCNORMAL] = {[FI_F32] = truncnormal_f32, [FI_F64] = truncnormal_f64},
 }};
