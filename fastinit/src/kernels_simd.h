@@ -127,49 +127,71 @@ FI_INLINE vd u01_f64(vi lo, vi hi, int open)
 
 #define VF_HORNER(p, x, c) (p) = vf_add(vf_mul((p), (x)), vf_set1(c))
 
-FI_INLINE vf log_f32(vf x)
+/* The float32 transforms run n independent vectors ("chains") in lockstep:
+ * each step of a Horner scheme is applied to every chain before the next
+ * step, so the core always has independent work while one chain waits on
+ * the latency of its previous step. Chain i's operations are exactly those of
+ * the one-vector scalar code. */
+#define FI_MAX_CHAINS FI_STEP_VECS
+#define FI_EACH(i, n) for (int i = 0; i < (n); i++)
+
+static const float log_f32_coef[] = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f,
+                                     -1.2420140846e-1f, 1.4249322787e-1f, -1.6668057665e-1f,
+                                     2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f};
+
+/* x[i] = log(x[i]), i < n */
+FI_INLINE void log_f32(int n, vf x[])
 {
-    vi shifted = vi_add32(vf_to_bits(x), vi_set1_32(0x3f800000u - 0x3f3504f3u));
-    vi e = vi_sub32(vi_srli32(shifted, 23), vi_set1_32(127));
-    vf m = vf_from_bits(vi_add32(vi_and(shifted, vi_set1_32(0x007fffffu)), vi_set1_32(0x3f3504f3u)));
-    vf f = vf_sub(m, vf_set1(1.0f));
-    vf fe = vf_from_i32(e);
-    vf z = vf_mul(f, f);
-    vf p = vf_set1(7.0376836292e-2f);
-    VF_HORNER(p, f, -1.1514610310e-1f);
-    VF_HORNER(p, f, 1.1676998740e-1f);
-    VF_HORNER(p, f, -1.2420140846e-1f);
-    VF_HORNER(p, f, 1.4249322787e-1f);
-    VF_HORNER(p, f, -1.6668057665e-1f);
-    VF_HORNER(p, f, 2.0000714765e-1f);
-    VF_HORNER(p, f, -2.4999993993e-1f);
-    VF_HORNER(p, f, 3.3333331174e-1f);
-    vf y = vf_mul(vf_mul(p, f), z);
-    y = vf_add(y, vf_mul(fe, vf_set1(-2.12194440e-4f)));
-    y = vf_add(y, vf_mul(vf_set1(-0.5f), z));
-    return vf_add(vf_add(f, y), vf_mul(fe, vf_set1(0.693359375f)));
+    vf f[FI_MAX_CHAINS], fe[FI_MAX_CHAINS], z[FI_MAX_CHAINS], p[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vi shifted = vi_add32(vf_to_bits(x[i]), vi_set1_32(0x3f800000u - 0x3f3504f3u));
+        vi e = vi_sub32(vi_srli32(shifted, 23), vi_set1_32(127));
+        vf m = vf_from_bits(vi_add32(vi_and(shifted, vi_set1_32(0x007fffffu)), vi_set1_32(0x3f3504f3u)));
+        f[i] = vf_sub(m, vf_set1(1.0f));
+        fe[i] = vf_from_i32(e);
+        z[i] = vf_mul(f[i], f[i]);
+        p[i] = vf_set1(log_f32_coef[0]);
+    }
+    for (int k = 1; k < 9; k++)
+        FI_EACH(i, n) VF_HORNER(p[i], f[i], log_f32_coef[k]);
+    FI_EACH(i, n) {
+        vf y = vf_mul(vf_mul(p[i], f[i]), z[i]);
+        y = vf_add(y, vf_mul(fe[i], vf_set1(-2.12194440e-4f)));
+        y = vf_add(y, vf_mul(vf_set1(-0.5f), z[i]));
+        x[i] = vf_add(vf_add(f[i], y), vf_mul(fe[i], vf_set1(0.693359375f)));
+    }
 }
 
-/* sin and cos of 2*pi*k/2^24, k in the low 24 bits of each lane */
-FI_INLINE void sincos_turn24_f32(vi k, vf *s_out, vf *c_out)
+/* sin and cos of 2*pi*k/2^24, k in the low 24 bits of each lane of k[i], i < n */
+FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
 {
-    vi rounded = vi_add32(k, vi_set1_32(1u << 21));
-    vi q = vi_and(vi_srli32(rounded, 22), vi_set1_32(3));
-    vi fi = vi_sub32(vi_and(rounded, vi_set1_32((1u << 22) - 1u)), vi_set1_32(1u << 21));
-    vf phi = vf_mul(vf_mul(vf_from_i32(fi), vf_set1(0x1p-22f)), vf_set1(1.57079632679489661923f));
-    vf z = vf_mul(phi, phi);
-    vf sp = vf_set1(-1.9515295891e-4f);
-    VF_HORNER(sp, z, 8.3321608736e-3f);
-    VF_HORNER(sp, z, -1.6666654611e-1f);
-    sp = vf_add(vf_mul(vf_mul(sp, z), phi), phi);
-    vf cp = vf_set1(2.443315711809948e-5f);
-    VF_HORNER(cp, z, -1.388731625493765e-3f);
-    VF_HORNER(cp, z, 4.166664568298827e-2f);
-    cp = vf_add(vf_mul(vf_mul(cp, z), z), vf_add(vf_mul(vf_set1(-0.5f), z), vf_set1(1.0f)));
-    vi sin_neg = vi_slli32(vi_srli32(q, 1), 31);
-    vi cos_neg = vi_slli32(vi_srli32(vi_add32(q, vi_set1_32(1)), 1), 31);
-    *s_out = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q, cp, sp)), sin_neg));
-    *c_out = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q, sp, cp)), cos_neg));
+    vi q[FI_MAX_CHAINS];
+    vf phi[FI_MAX_CHAINS], z[FI_MAX_CHAINS], sp[FI_MAX_CHAINS], cp[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vi rounded = vi_add32(k[i], vi_set1_32(1u << 21));
+        q[i] = vi_and(vi_srli32(rounded, 22), vi_set1_32(3));
+        vi fi = vi_sub32(vi_and(rounded, vi_set1_32((1u << 22) - 1u)), vi_set1_32(1u << 21));
+        phi[i] = vf_mul(vf_mul(vf_from_i32(fi), vf_set1(0x1p-22f)), vf_set1(1.57079632679489661923f));
+        z[i] = vf_mul(phi[i], phi[i]);
+        sp[i] = vf_set1(-1.9515295891e-4f);
+        cp[i] = vf_set1(2.443315711809948e-5f);
+    }
+    FI_EACH(i, n) {
+        VF_HORNER(sp[i], z[i], 8.3321608736e-3f);
+        VF_HORNER(cp[i], z[i], -1.388731625493765e-3f);
+    }
+    FI_EACH(i, n) {
+        VF_HORNER(sp[i], z[i], -1.6666654611e-1f);
+        VF_HORNER(cp[i], z[i], 4.166664568298827e-2f);
+    }
+    FI_EACH(i, n) {
+        sp[i] = vf_add(vf_mul(vf_mul(sp[i], z[i]), phi[i]), phi[i]);
+        cp[i] = vf_add(vf_mul(vf_mul(cp[i], z[i]), z[i]), vf_add(vf_mul(vf_set1(-0.5f), z[i]), vf_set1(1.0f)));
+        vi sin_neg = vi_slli32(vi_srli32(q[i], 1), 31);
+        vi cos_neg = vi_slli32(vi_srli32(vi_add32(q[i], vi_set1_32(1)), 1), 31);
+        s_out[i] = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q[i], cp[i], sp[i])), sin_neg));
+        c_out[i] = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q[i], sp[i], cp[i])), cos_neg));
+    }
 }
 
 FI_INLINE vd log_f64(vd x)
@@ -264,7 +286,8 @@ FI_INLINE vf ndtri_pq_f32(vf u, const ndtri_f32_params *w)
     vf central = vf_div(vf_mul(c, num), den);
     vfm lower = vf_lt(c, vf_set1(0.0f));
     vf t = vf_select(lower, p, q);
-    vf s = vf_sqrt(vf_sub(vf_select(lower, vf_set1(0.0f), w->log_offset), log_f32(t)));
+    log_f32(1, &t);
+    vf s = vf_sqrt(vf_sub(vf_select(lower, vf_set1(0.0f), w->log_offset), t));
     vf s1 = vf_sub(s, vf_set1(1.6f));
     vf mid = vf_set1(1.7023821103e-1f);
     VF_HORNER(mid, s1, 1.3067284816e+0f);
@@ -487,18 +510,23 @@ FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_
 FI_INLINE void normal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
     const vf loc = vf_set1((float)k->req.loc), scale = vf_set1((float)k->req.scale);
-    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS], angle[FI_STEP_VECS];
+    vf radius[FI_STEP_VECS], s[FI_STEP_VECS], c[FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
+    /* chain 2j + p: pair p of the packed counters FI_N32*j ... */
     for (int j = 0; j < nvec / 2; j++)
         for (int p = 0; p < 2; p++) {
-            vi u = vi_pack_lo32(x[2 * p][2 * j], x[2 * p][2 * j + 1]);
-            vi a = vi_pack_lo32(x[2 * p + 1][2 * j], x[2 * p + 1][2 * j + 1]);
-            vf radius = vf_mul(vf_sqrt(vf_mul(vf_set1(-2.0f), log_f32(u01_open_f32(u)))), scale);
-            vf s, c;
-            sincos_turn24_f32(vi_srli32(a, 8), &s, &c);
+            radius[2 * j + p] = u01_open_f32(vi_pack_lo32(x[2 * p][2 * j], x[2 * p][2 * j + 1]));
+            angle[2 * j + p] = vi_srli32(vi_pack_lo32(x[2 * p + 1][2 * j], x[2 * p + 1][2 * j + 1]), 8);
+        }
+    log_f32(nvec, radius);
+    sincos_turn24_f32(nvec, angle, s, c);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int p = 0; p < 2; p++) {
+            vf r = vf_mul(vf_sqrt(vf_mul(vf_set1(-2.0f), radius[2 * j + p])), scale);
             /* pair p: cosines at word 2p's place, sines at word 2p+1's */
-            res[vec32(j, 2 * p)] = vf_to_bits(vf_add(loc, vf_mul(radius, c)));
-            res[vec32(j, 2 * p + 1)] = vf_to_bits(vf_add(loc, vf_mul(radius, s)));
+            res[vec32(j, 2 * p)] = vf_to_bits(vf_add(loc, vf_mul(r, c[2 * j + p])));
+            res[vec32(j, 2 * p + 1)] = vf_to_bits(vf_add(loc, vf_mul(r, s[2 * j + p])));
         }
     put_all(wr, res, 2 * nvec);
 }
