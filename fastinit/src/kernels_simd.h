@@ -125,7 +125,6 @@ FI_INLINE vd u01_f64(vi lo, vi hi, int open)
     return vd_add(top, vd_mul(low, vd_set1(0x1p-53)));
 }
 
-#define VF_HORNER(p, x, c) (p) = vf_add(vf_mul((p), (x)), vf_set1(c))
 
 /* The float32 transforms run n independent vectors ("chains") in lockstep:
  * each step of a Horner scheme is applied to every chain before the next
@@ -134,6 +133,20 @@ FI_INLINE vd u01_f64(vi lo, vi hi, int open)
  * the one-vector scalar code. */
 #define FI_MAX_CHAINS FI_STEP_VECS
 #define FI_EACH(i, n) for (int i = 0; i < (n); i++)
+
+/* p[i] = coef[0] * x[i] + coef[1], then p[i] * x[i] + coef[k]: Horner, i < n */
+FI_INLINE void horner_f32(int n, vf p[], const vf x[], const float coef[], int ncoef)
+{
+    FI_EACH(i, n) p[i] = vf_set1(coef[0]);
+    for (int k = 1; k < ncoef; k++)
+        FI_EACH(i, n) p[i] = vf_add(vf_mul(p[i], x[i]), vf_set1(coef[k]));
+}
+FI_INLINE void horner_f64(int n, vd p[], const vd x[], const double coef[], int ncoef)
+{
+    FI_EACH(i, n) p[i] = vd_set1(coef[0]);
+    for (int k = 1; k < ncoef; k++)
+        FI_EACH(i, n) p[i] = vd_add(vd_mul(p[i], x[i]), vd_set1(coef[k]));
+}
 
 static const float log_f32_coef[] = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f,
                                      -1.2420140846e-1f, 1.4249322787e-1f, -1.6668057665e-1f,
@@ -150,10 +163,8 @@ FI_INLINE void log_f32(int n, vf x[])
         f[i] = vf_sub(m, vf_set1(1.0f));
         fe[i] = vf_from_i32(e);
         z[i] = vf_mul(f[i], f[i]);
-        p[i] = vf_set1(log_f32_coef[0]);
     }
-    for (int k = 1; k < 9; k++)
-        FI_EACH(i, n) VF_HORNER(p[i], f[i], log_f32_coef[k]);
+    horner_f32(n, p, f, log_f32_coef, 9);
     FI_EACH(i, n) {
         vf y = vf_mul(vf_mul(p[i], f[i]), z[i]);
         y = vf_add(y, vf_mul(fe[i], vf_set1(-2.12194440e-4f)));
@@ -161,6 +172,9 @@ FI_INLINE void log_f32(int n, vf x[])
         x[i] = vf_add(vf_add(f[i], y), vf_mul(fe[i], vf_set1(0.693359375f)));
     }
 }
+
+static const float sin_f32_coef[] = {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f};
+static const float cos_f32_coef[] = {2.443315711809948e-5f, -1.388731625493765e-3f, 4.166664568298827e-2f};
 
 /* sin and cos of 2*pi*k/2^24, k in the low 24 bits of each lane of k[i], i < n */
 FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
@@ -173,17 +187,9 @@ FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
         vi fi = vi_sub32(vi_and(rounded, vi_set1_32((1u << 22) - 1u)), vi_set1_32(1u << 21));
         phi[i] = vf_mul(vf_mul(vf_from_i32(fi), vf_set1(0x1p-22f)), vf_set1(1.57079632679489661923f));
         z[i] = vf_mul(phi[i], phi[i]);
-        sp[i] = vf_set1(-1.9515295891e-4f);
-        cp[i] = vf_set1(2.443315711809948e-5f);
     }
-    FI_EACH(i, n) {
-        VF_HORNER(sp[i], z[i], 8.3321608736e-3f);
-        VF_HORNER(cp[i], z[i], -1.388731625493765e-3f);
-    }
-    FI_EACH(i, n) {
-        VF_HORNER(sp[i], z[i], -1.6666654611e-1f);
-        VF_HORNER(cp[i], z[i], 4.166664568298827e-2f);
-    }
+    horner_f32(n, sp, z, sin_f32_coef, 3);
+    horner_f32(n, cp, z, cos_f32_coef, 3);
     FI_EACH(i, n) {
         sp[i] = vf_add(vf_mul(vf_mul(sp[i], z[i]), phi[i]), phi[i]);
         cp[i] = vf_add(vf_mul(vf_mul(cp[i], z[i]), z[i]), vf_add(vf_mul(vf_set1(-0.5f), z[i]), vf_set1(1.0f)));
@@ -194,25 +200,38 @@ FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
     }
 }
 
-FI_INLINE vd log_f64(vd x)
+/* x[i] = log(x[i]), i < n (chains in lockstep, as log_f32) */
+FI_INLINE void log_f64(int n, vd x[])
 {
-    vi shifted = vi_add64(vd_to_bits(x), vi_set1_64(0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull));
-    /* (double)e = (double)(shifted >> 52) - 1023.0, both exact */
-    vd de = vd_sub(vd_from_u32lo(vi_srli64(shifted, 52)), vd_set1(1023.0));
-    vd m = vd_from_bits(vi_add64(vi_and(shifted, vi_set1_64(0x000fffffffffffffull)), vi_set1_64(0x3fe6a09e667f3bcdull)));
-    vd f = vd_sub(m, vd_set1(1.0));
-    vd s = vd_div(f, vd_add(vd_set1(2.0), f));
-    vd z = vd_mul(s, s);
-    vd w = vd_mul(z, z);
-    vd t1 = vd_add(vd_set1(2.222219843214978396e-01), vd_mul(w, vd_set1(1.531383769920937332e-01)));
-    t1 = vd_mul(w, vd_add(vd_set1(3.999999999940941908e-01), vd_mul(w, t1)));
-    vd t2 = vd_add(vd_set1(1.818357216161805012e-01), vd_mul(w, vd_set1(1.479819860511658591e-01)));
-    t2 = vd_add(vd_set1(2.857142874366239149e-01), vd_mul(w, t2));
-    t2 = vd_mul(z, vd_add(vd_set1(6.666666666666735130e-01), vd_mul(w, t2)));
-    vd r = vd_add(t2, t1);
-    vd hfsq = vd_mul(vd_mul(vd_set1(0.5), f), f);
-    vd inner = vd_add(vd_mul(s, vd_add(hfsq, r)), vd_mul(de, vd_set1(1.90821492927058770002e-10)));
-    return vd_sub(vd_mul(de, vd_set1(6.93147180369123816490e-01)), vd_sub(vd_sub(hfsq, inner), f));
+    vd de[FI_MAX_CHAINS], f[FI_MAX_CHAINS], s[FI_MAX_CHAINS], z[FI_MAX_CHAINS], w[FI_MAX_CHAINS];
+    vd t1[FI_MAX_CHAINS], t2[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vi shifted = vi_add64(vd_to_bits(x[i]), vi_set1_64(0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull));
+        /* (double)e = (double)(shifted >> 52) - 1023.0, both exact */
+        de[i] = vd_sub(vd_from_u32lo(vi_srli64(shifted, 52)), vd_set1(1023.0));
+        vd m = vd_from_bits(vi_add64(vi_and(shifted, vi_set1_64(0x000fffffffffffffull)), vi_set1_64(0x3fe6a09e667f3bcdull)));
+        f[i] = vd_sub(m, vd_set1(1.0));
+        s[i] = vd_div(f[i], vd_add(vd_set1(2.0), f[i]));
+    }
+    FI_EACH(i, n) {
+        z[i] = vd_mul(s[i], s[i]);
+        w[i] = vd_mul(z[i], z[i]);
+    }
+    FI_EACH(i, n) {
+        t1[i] = vd_add(vd_set1(2.222219843214978396e-01), vd_mul(w[i], vd_set1(1.531383769920937332e-01)));
+        t2[i] = vd_add(vd_set1(1.818357216161805012e-01), vd_mul(w[i], vd_set1(1.479819860511658591e-01)));
+    }
+    FI_EACH(i, n) {
+        t1[i] = vd_mul(w[i], vd_add(vd_set1(3.999999999940941908e-01), vd_mul(w[i], t1[i])));
+        t2[i] = vd_add(vd_set1(2.857142874366239149e-01), vd_mul(w[i], t2[i]));
+    }
+    FI_EACH(i, n) t2[i] = vd_mul(z[i], vd_add(vd_set1(6.666666666666735130e-01), vd_mul(w[i], t2[i])));
+    FI_EACH(i, n) {
+        vd r = vd_add(t2[i], t1[i]);
+        vd hfsq = vd_mul(vd_mul(vd_set1(0.5), f[i]), f[i]);
+        vd inner = vd_add(vd_mul(s[i], vd_add(hfsq, r)), vd_mul(de[i], vd_set1(1.90821492927058770002e-10)));
+        x[i] = vd_sub(vd_mul(de[i], vd_set1(6.93147180369123816490e-01)), vd_sub(vd_sub(hfsq, inner), f[i]));
+    }
 }
 
 /* sin and cos of 2*pi*k/2^53, k = (hi >> 11) * 2^32 + lo */
@@ -269,115 +288,102 @@ typedef struct {
     vd p0, c0, dp, q1, dq, log_offset;
 } ndtri_f64_params;
 
-FI_INLINE vf ndtri_pq_f32(vf u, const ndtri_f32_params *w)
+static const float ndtri_f32_central_num[] = {5.9109374720e+1f, 1.5929113202e+2f, 5.0434271938e+1f, 3.3871327179e+0f};
+static const float ndtri_f32_central_den[] = {6.7187563600e+1f, 7.8757757664e+1f, 1.7895169469e+1f, 1.0f};
+static const float ndtri_f32_mid_num[] = {1.7023821103e-1f, 1.3067284816e+0f, 2.7568153900e+0f, 1.4234372777e+0f};
+static const float ndtri_f32_mid_den[] = {1.2021132975e-1f, 7.3700164250e-1f, 1.0f};
+static const float ndtri_f32_far_num[] = {1.7337203997e-2f, 4.2868294337e-1f, 3.0812263860e+0f, 6.6579051150e+0f};
+static const float ndtri_f32_far_den[] = {1.2258202635e-2f, 2.4197894225e-1f, 1.0f};
+
+/* x[i] = Phi^-1 of the window at u = x[i], i < n (chains in lockstep) */
+FI_INLINE void ndtri_pq_f32(int n, vf x[], const ndtri_f32_params *w)
 {
-    vf p = vf_add(w->p0, vf_mul(u, w->dp));
-    vf c = vf_add(w->c0, vf_mul(u, w->dp));
-    vf q = vf_add(w->q1, vf_mul(vf_sub(vf_set1(1.0f), u), w->dq));
-    vf r = vf_sub(vf_set1(0.180625f), vf_mul(c, c));
-    vf num = vf_set1(5.9109374720e+1f);
-    VF_HORNER(num, r, 1.5929113202e+2f);
-    VF_HORNER(num, r, 5.0434271938e+1f);
-    VF_HORNER(num, r, 3.3871327179e+0f);
-    vf den = vf_set1(6.7187563600e+1f);
-    VF_HORNER(den, r, 7.8757757664e+1f);
-    VF_HORNER(den, r, 1.7895169469e+1f);
-    VF_HORNER(den, r, 1.0f);
-    vf central = vf_div(vf_mul(c, num), den);
-    vfm lower = vf_lt(c, vf_set1(0.0f));
-    vf t = vf_select(lower, p, q);
-    log_f32(1, &t);
-    vf s = vf_sqrt(vf_sub(vf_select(lower, vf_set1(0.0f), w->log_offset), t));
-    vf s1 = vf_sub(s, vf_set1(1.6f));
-    vf mid = vf_set1(1.7023821103e-1f);
-    VF_HORNER(mid, s1, 1.3067284816e+0f);
-    VF_HORNER(mid, s1, 2.7568153900e+0f);
-    VF_HORNER(mid, s1, 1.4234372777e+0f);
-    vf mid_den = vf_set1(1.2021132975e-1f);
-    VF_HORNER(mid_den, s1, 7.3700164250e-1f);
-    VF_HORNER(mid_den, s1, 1.0f);
-    mid = vf_div(mid, mid_den);
-    vf s5 = vf_sub(s, vf_set1(5.0f));
-    vf far = vf_set1(1.7337203997e-2f);
-    VF_HORNER(far, s5, 4.2868294337e-1f);
-    VF_HORNER(far, s5, 3.0812263860e+0f);
-    VF_HORNER(far, s5, 6.6579051150e+0f);
-    vf far_den = vf_set1(1.2258202635e-2f);
-    VF_HORNER(far_den, s5, 2.4197894225e-1f);
-    VF_HORNER(far_den, s5, 1.0f);
-    far = vf_div(far, far_den);
-    vf tail = vf_select(vf_le(s, vf_set1(5.0f)), mid, far);
-    tail = vf_select(lower, neg_f32(tail), tail);
-    return vf_select(vfm_and(vf_le(c, vf_set1(0.425f)), vf_le(vf_set1(-0.425f), c)), central, tail);
+    vf c[FI_MAX_CHAINS], r[FI_MAX_CHAINS], t[FI_MAX_CHAINS], s1[FI_MAX_CHAINS], s5[FI_MAX_CHAINS];
+    vf num[FI_MAX_CHAINS], den[FI_MAX_CHAINS], mid[FI_MAX_CHAINS], mid_den[FI_MAX_CHAINS];
+    vf far[FI_MAX_CHAINS], far_den[FI_MAX_CHAINS];
+    vfm lower[FI_MAX_CHAINS], near[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vf p = vf_add(w->p0, vf_mul(x[i], w->dp));
+        c[i] = vf_add(w->c0, vf_mul(x[i], w->dp));
+        vf q = vf_add(w->q1, vf_mul(vf_sub(vf_set1(1.0f), x[i]), w->dq));
+        r[i] = vf_sub(vf_set1(0.180625f), vf_mul(c[i], c[i]));
+        lower[i] = vf_lt(c[i], vf_set1(0.0f));
+        t[i] = vf_select(lower[i], p, q);
+    }
+    horner_f32(n, num, r, ndtri_f32_central_num, 4);
+    horner_f32(n, den, r, ndtri_f32_central_den, 4);
+    /* tail: s = sqrt(-log(min(P, 1 - P))) */
+    log_f32(n, t);
+    FI_EACH(i, n) {
+        vf s = vf_sqrt(vf_sub(vf_select(lower[i], vf_set1(0.0f), w->log_offset), t[i]));
+        s1[i] = vf_sub(s, vf_set1(1.6f));
+        s5[i] = vf_sub(s, vf_set1(5.0f));
+        near[i] = vf_le(s, vf_set1(5.0f));
+    }
+    horner_f32(n, mid, s1, ndtri_f32_mid_num, 4);
+    horner_f32(n, mid_den, s1, ndtri_f32_mid_den, 3);
+    horner_f32(n, far, s5, ndtri_f32_far_num, 4);
+    horner_f32(n, far_den, s5, ndtri_f32_far_den, 3);
+    FI_EACH(i, n) {
+        vf central = vf_div(vf_mul(c[i], num[i]), den[i]);
+        vf tail = vf_select(near[i], vf_div(mid[i], mid_den[i]), vf_div(far[i], far_den[i]));
+        tail = vf_select(lower[i], neg_f32(tail), tail);
+        x[i] = vf_select(vfm_and(vf_le(c[i], vf_set1(0.425f)), vf_le(vf_set1(-0.425f), c[i])), central, tail);
+    }
 }
 
-#define VD_HORNER(p, x, c) (p) = vd_add(vd_mul((p), (x)), vd_set1(c))
+static const double ndtri_f64_central_num[] = {
+    2.5090809287301226727e+3, 3.3430575583588128105e+4, 6.7265770927008700853e+4, 4.5921953931549871457e+4,
+    1.3731693765509461125e+4, 1.9715909503065514427e+3, 1.3314166789178437745e+2, 3.3871328727963666080e+0};
+static const double ndtri_f64_central_den[] = {
+    5.2264952788528545610e+3, 2.8729085735721942674e+4, 3.9307895800092710610e+4, 2.1213794301586595867e+4,
+    5.3941960214247511077e+3, 6.8718700749205790830e+2, 4.2313330701600911252e+1, 1.0};
+static const double ndtri_f64_mid_num[] = {
+    7.74545014278341407640e-4, 2.27238449892691845833e-2, 2.41780725177450611770e-1, 1.27045825245236838258e+0,
+    3.64784832476320460504e+0, 5.76949722146069140550e+0, 4.63033784615654529590e+0, 1.42343711074968357734e+0};
+static const double ndtri_f64_mid_den[] = {
+    1.05075007164441684324e-9, 5.47593808499534494600e-4, 1.51986665636164571966e-2, 1.48103976427480074590e-1,
+    6.89767334985100004550e-1, 1.67638483018380384940e+0, 2.05319162663775882187e+0, 1.0};
+static const double ndtri_f64_far_num[] = {
+    2.01033439929228813265e-7, 2.71155556874348757815e-5, 1.24266094738807843860e-3, 2.65321895265761230930e-2,
+    2.96560571828504891230e-1, 1.78482653991729133580e+0, 5.46378491116411436990e+0, 6.65790464350110377720e+0};
+static const double ndtri_f64_far_den[] = {
+    2.04426310338993978564e-15, 1.42151175831644588870e-7, 1.84631831751005468180e-5, 7.86869131145613259100e-4,
+    1.48753612908506148525e-2, 1.36929880922735805310e-1, 5.99832206555887937690e-1, 1.0};
 
-FI_INLINE vd ndtri_pq_f64(vd u, const ndtri_f64_params *w)
+FI_INLINE void ndtri_pq_f64(int n, vd x[], const ndtri_f64_params *w)
 {
-    vd p = vd_add(w->p0, vd_mul(u, w->dp));
-    vd c = vd_add(w->c0, vd_mul(u, w->dp));
-    vd q = vd_add(w->q1, vd_mul(vd_sub(vd_set1(1.0), u), w->dq));
-    vd r = vd_sub(vd_set1(0.180625), vd_mul(c, c));
-    vd num = vd_set1(2.5090809287301226727e+3);
-    VD_HORNER(num, r, 3.3430575583588128105e+4);
-    VD_HORNER(num, r, 6.7265770927008700853e+4);
-    VD_HORNER(num, r, 4.5921953931549871457e+4);
-    VD_HORNER(num, r, 1.3731693765509461125e+4);
-    VD_HORNER(num, r, 1.9715909503065514427e+3);
-    VD_HORNER(num, r, 1.3314166789178437745e+2);
-    VD_HORNER(num, r, 3.3871328727963666080e+0);
-    vd den = vd_set1(5.2264952788528545610e+3);
-    VD_HORNER(den, r, 2.8729085735721942674e+4);
-    VD_HORNER(den, r, 3.9307895800092710610e+4);
-    VD_HORNER(den, r, 2.1213794301586595867e+4);
-    VD_HORNER(den, r, 5.3941960214247511077e+3);
-    VD_HORNER(den, r, 6.8718700749205790830e+2);
-    VD_HORNER(den, r, 4.2313330701600911252e+1);
-    VD_HORNER(den, r, 1.0);
-    vd central = vd_div(vd_mul(c, num), den);
-    vdm lower = vd_lt(c, vd_set1(0.0));
-    vd t = vd_select(lower, p, q);
-    vd s = vd_sqrt(vd_sub(vd_select(lower, vd_set1(0.0), w->log_offset), log_f64(t)));
-    vd s1 = vd_sub(s, vd_set1(1.6));
-    vd mid = vd_set1(7.74545014278341407640e-4);
-    VD_HORNER(mid, s1, 2.27238449892691845833e-2);
-    VD_HORNER(mid, s1, 2.41780725177450611770e-1);
-    VD_HORNER(mid, s1, 1.27045825245236838258e+0);
-    VD_HORNER(mid, s1, 3.64784832476320460504e+0);
-    VD_HORNER(mid, s1, 5.76949722146069140550e+0);
-    VD_HORNER(mid, s1, 4.63033784615654529590e+0);
-    VD_HORNER(mid, s1, 1.42343711074968357734e+0);
-    vd mid_den = vd_set1(1.05075007164441684324e-9);
-    VD_HORNER(mid_den, s1, 5.47593808499534494600e-4);
-    VD_HORNER(mid_den, s1, 1.51986665636164571966e-2);
-    VD_HORNER(mid_den, s1, 1.48103976427480074590e-1);
-    VD_HORNER(mid_den, s1, 6.89767334985100004550e-1);
-    VD_HORNER(mid_den, s1, 1.67638483018380384940e+0);
-    VD_HORNER(mid_den, s1, 2.05319162663775882187e+0);
-    VD_HORNER(mid_den, s1, 1.0);
-    mid = vd_div(mid, mid_den);
-    vd s5 = vd_sub(s, vd_set1(5.0));
-    vd far = vd_set1(2.01033439929228813265e-7);
-    VD_HORNER(far, s5, 2.71155556874348757815e-5);
-    VD_HORNER(far, s5, 1.24266094738807843860e-3);
-    VD_HORNER(far, s5, 2.65321895265761230930e-2);
-    VD_HORNER(far, s5, 2.96560571828504891230e-1);
-    VD_HORNER(far, s5, 1.78482653991729133580e+0);
-    VD_HORNER(far, s5, 5.46378491116411436990e+0);
-    VD_HORNER(far, s5, 6.65790464350110377720e+0);
-    vd far_den = vd_set1(2.04426310338993978564e-15);
-    VD_HORNER(far_den, s5, 1.42151175831644588870e-7);
-    VD_HORNER(far_den, s5, 1.84631831751005468180e-5);
-    VD_HORNER(far_den, s5, 7.86869131145613259100e-4);
-    VD_HORNER(far_den, s5, 1.48753612908506148525e-2);
-    VD_HORNER(far_den, s5, 1.36929880922735805310e-1);
-    VD_HORNER(far_den, s5, 5.99832206555887937690e-1);
-    VD_HORNER(far_den, s5, 1.0);
-    far = vd_div(far, far_den);
-    vd tail = vd_select(vd_le(s, vd_set1(5.0)), mid, far);
-    tail = vd_select(lower, neg_f64(tail), tail);
-    return vd_select(vdm_and(vd_le(c, vd_set1(0.425)), vd_le(vd_set1(-0.425), c)), central, tail);
+    vd c[FI_MAX_CHAINS], r[FI_MAX_CHAINS], t[FI_MAX_CHAINS], s1[FI_MAX_CHAINS], s5[FI_MAX_CHAINS];
+    vd num[FI_MAX_CHAINS], den[FI_MAX_CHAINS], mid[FI_MAX_CHAINS], mid_den[FI_MAX_CHAINS];
+    vd far[FI_MAX_CHAINS], far_den[FI_MAX_CHAINS];
+    vdm lower[FI_MAX_CHAINS], near[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vd p = vd_add(w->p0, vd_mul(x[i], w->dp));
+        c[i] = vd_add(w->c0, vd_mul(x[i], w->dp));
+        vd q = vd_add(w->q1, vd_mul(vd_sub(vd_set1(1.0), x[i]), w->dq));
+        r[i] = vd_sub(vd_set1(0.180625), vd_mul(c[i], c[i]));
+        lower[i] = vd_lt(c[i], vd_set1(0.0));
+        t[i] = vd_select(lower[i], p, q);
+    }
+    horner_f64(n, num, r, ndtri_f64_central_num, 8);
+    horner_f64(n, den, r, ndtri_f64_central_den, 8);
+    log_f64(n, t);
+    FI_EACH(i, n) {
+        vd s = vd_sqrt(vd_sub(vd_select(lower[i], vd_set1(0.0), w->log_offset), t[i]));
+        s1[i] = vd_sub(s, vd_set1(1.6));
+        s5[i] = vd_sub(s, vd_set1(5.0));
+        near[i] = vd_le(s, vd_set1(5.0));
+    }
+    horner_f64(n, mid, s1, ndtri_f64_mid_num, 8);
+    horner_f64(n, mid_den, s1, ndtri_f64_mid_den, 8);
+    horner_f64(n, far, s5, ndtri_f64_far_num, 8);
+    horner_f64(n, far_den, s5, ndtri_f64_far_den, 8);
+    FI_EACH(i, n) {
+        vd central = vd_div(vd_mul(c[i], num[i]), den[i]);
+        vd tail = vd_select(near[i], vd_div(mid[i], mid_den[i]), vd_div(far[i], far_den[i]));
+        tail = vd_select(lower[i], neg_f64(tail), tail);
+        x[i] = vd_select(vdm_and(vd_le(c[i], vd_set1(0.425)), vd_le(vd_set1(-0.425), c[i])), central, tail);
+    }
 }
 
 /* ---- output writer ----------------------------------------------------
@@ -537,7 +543,9 @@ FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_c
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++) {
-        vd radius = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), log_f64(u01_f64(x[0][v], x[1][v], 1)))), scale);
+        vd radius = u01_f64(x[0][v], x[1][v], 1);
+        log_f64(1, &radius);
+        radius = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), radius)), scale);
         vd s, c;
         sincos_turn53_f64(x[2][v], x[3][v], &s, &c);
         res[vec64(v, 0)] = vd_to_bits(vd_add(loc, vd_mul(radius, c)));
@@ -556,12 +564,16 @@ FI_INLINE void truncnormal_f32_step(writer *wr, uint64_t n0, int nvec, const ker
     const vf loc = vf_set1((float)req->loc), scale = vf_set1((float)req->scale);
     const vf lo = vf_set1((float)req->clamp_lo), hi = vf_set1((float)req->clamp_hi);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    vf t[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
-        for (int v = 0; v < 4; v++) {
-            vf t = ndtri_pq_f32(u01_mid_f32(vi_pack_lo32(x[v][2 * j], x[v][2 * j + 1])), &w);
-            res[vec32(j, v)] = vf_to_bits(vf_min(vf_max(vf_add(loc, vf_mul(scale, t)), lo), hi));
-        }
+        for (int v = 0; v < 4; v++)
+            t[4 * j + v] = u01_mid_f32(vi_pack_lo32(x[v][2 * j], x[v][2 * j + 1]));
+    for (int b = 0; b < 2 * nvec; b += FI_MAX_CHAINS)
+        ndtri_pq_f32(2 * nvec - b < FI_MAX_CHAINS ? 2 * nvec - b : FI_MAX_CHAINS, &t[b], &w);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int v = 0; v < 4; v++)
+            res[vec32(j, v)] = vf_to_bits(vf_min(vf_max(vf_add(loc, vf_mul(scale, t[4 * j + v])), lo), hi));
     put_all(wr, res, 2 * nvec);
 }
 
@@ -574,12 +586,16 @@ FI_INLINE void truncnormal_f64_step(writer *wr, uint64_t n0, int nvec, const ker
     const vd loc = vd_set1(req->loc), scale = vd_set1(req->scale);
     const vd lo = vd_set1(req->clamp_lo), hi = vd_set1(req->clamp_hi);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    vd t[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++)
-        for (int h = 0; h < 2; h++) {
-            vd t = ndtri_pq_f64(u01_mid_f64(x[2 * h][v], x[2 * h + 1][v]), &w);
-            res[vec64(v, h)] = vd_to_bits(vd_min(vd_max(vd_add(loc, vd_mul(scale, t)), lo), hi));
-        }
+        for (int h = 0; h < 2; h++)
+            t[2 * v + h] = u01_mid_f64(x[2 * h][v], x[2 * h + 1][v]);
+    for (int b = 0; b < 2 * nvec; b += FI_MAX_CHAINS)
+        ndtri_pq_f64(2 * nvec - b < FI_MAX_CHAINS ? 2 * nvec - b : FI_MAX_CHAINS, &t[b], &w);
+    for (int v = 0; v < nvec; v++)
+        for (int h = 0; h < 2; h++)
+            res[vec64(v, h)] = vd_to_bits(vd_min(vd_max(vd_add(loc, vd_mul(scale, t[2 * v + h])), lo), hi));
     put_all(wr, res, 2 * nvec);
 }
 
