@@ -58,11 +58,8 @@ static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
 static inline vf vf_from_bits(vi a) { return _mm256_castsi256_ps(a); }
 static inline vi vf_to_bits(vf a) { return _mm256_castps_si256(a); }
 static inline vf vf_from_i32(vi a) { return _mm256_cvtepi32_ps(a); }
-/* blendv picks by the sign bit: move bit 0 there */
-static inline vf vf_select_odd(vi q, vf a, vf b)
-{
-    return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(_mm256_slli_epi32(q, 31)));
-}
+/* blendv picks by the sign bit: move bit n there */
+#define vf_select_bit(x, n, a, b) _mm256_blendv_ps((b), (a), _mm256_castsi256_ps(_mm256_slli_epi32((x), 31 - (n))))
 
 static inline vd vd_set1(double x) { return _mm256_set1_pd(x); }
 static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
@@ -74,10 +71,7 @@ static inline vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
 static inline vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
 static inline vd vd_from_bits(vi a) { return _mm256_castsi256_pd(a); }
 static inline vi vd_to_bits(vd a) { return _mm256_castpd_si256(a); }
-static inline vd vd_select_odd(vi q, vd a, vd b)
-{
-    return _mm256_blendv_pd(b, a, _mm256_castsi256_pd(_mm256_slli_epi64(q, 63)));
-}
+#define vd_select_bit(x, n, a, b) _mm256_blendv_pd((b), (a), _mm256_castsi256_pd(_mm256_slli_epi64((x), 63 - (n))))
 /* comparison masks: all-ones lanes; ordered compares, false for NaN as in C */
 typedef __m256 vfm;
 typedef __m256d vdm;

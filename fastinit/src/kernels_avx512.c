@@ -57,10 +57,7 @@ static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf vf_from_bits(vi a) { return _mm512_castsi512_ps(a); }
 static inline vi vf_to_bits(vf a) { return _mm512_castps_si512(a); }
 static inline vf vf_from_i32(vi a) { return _mm512_cvtepi32_ps(a); }
-static inline vf vf_select_odd(vi q, vf a, vf b)
-{
-    return _mm512_mask_blend_ps(_mm512_test_epi32_mask(q, vi_set1_32(1)), b, a);
-}
+#define vf_select_bit(x, n, a, b) _mm512_mask_blend_ps(_mm512_test_epi32_mask((x), vi_set1_32(1u << (n))), (b), (a))
 
 static inline vd vd_set1(double x) { return _mm512_set1_pd(x); }
 static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
@@ -72,10 +69,7 @@ static inline vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
 static inline vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
 static inline vd vd_from_bits(vi a) { return _mm512_castsi512_pd(a); }
 static inline vi vd_to_bits(vd a) { return _mm512_castpd_si512(a); }
-static inline vd vd_select_odd(vi q, vd a, vd b)
-{
-    return _mm512_mask_blend_pd(_mm512_test_epi64_mask(q, vi_set1_64(1)), b, a);
-}
+#define vd_select_bit(x, n, a, b) _mm512_mask_blend_pd(_mm512_test_epi64_mask((x), vi_set1_64(1ull << (n))), (b), (a))
 /* comparison masks: one bit per lane; ordered compares, false for NaN as in C */
 typedef __mmask16 vfm;
 typedef __mmask8 vdm;

@@ -24,7 +24,8 @@
  *                      vfm/vdm_and, vf/vd_select(m, a, b) (m ? a : b)
  *   vf_from_i32        signed 32-bit lanes -> float (exact for |x| <= 2^24)
  *   vd_from_u32lo      low 32 bits of each 64-bit lane -> double (exact)
- *   vf/vd_select_odd(q, a, b)  lanes where q is odd take a, the others b
+ *   vf/vd_select_bit(x, n, a, b)  lanes where bit n of x (its 32- / 64-bit
+ *                      lane; n an immediate) is set take a, the others b
  *   vi_stream(p, v)    non-temporal store to an aligned address
  *   vi_store_lanes(p, v, lo, hi)  stores 32-bit lanes lo..hi-1 of v to p (the same lanes)
  *   realign_ctl, realign_init(ctl, k), vi_realign(prev, cur, ctl):
@@ -179,12 +180,11 @@ static const float cos_f32_coef[] = {2.443315711809948e-5f, -1.388731625493765e-
 /* sin and cos of 2*pi*k/2^24, k in the low 24 bits of each lane of k[i], i < n */
 FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
 {
-    vi q[FI_MAX_CHAINS];
+    vi rounded[FI_MAX_CHAINS];
     vf phi[FI_MAX_CHAINS], z[FI_MAX_CHAINS], sp[FI_MAX_CHAINS], cp[FI_MAX_CHAINS];
     FI_EACH(i, n) {
-        vi rounded = vi_add32(k[i], vi_set1_32(1u << 21));
-        q[i] = vi_and(vi_srli32(rounded, 22), vi_set1_32(3));
-        vi fi = vi_sub32(vi_and(rounded, vi_set1_32((1u << 22) - 1u)), vi_set1_32(1u << 21));
+        rounded[i] = vi_add32(k[i], vi_set1_32(1u << 21));
+        vi fi = vi_sub32(vi_and(rounded[i], vi_set1_32((1u << 22) - 1u)), vi_set1_32(1u << 21));
         phi[i] = vf_mul(vf_mul(vf_from_i32(fi), vf_set1(0x1p-22f)), vf_set1(1.57079632679489661923f));
         z[i] = vf_mul(phi[i], phi[i]);
     }
@@ -193,10 +193,14 @@ FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
     FI_EACH(i, n) {
         sp[i] = vf_add(vf_mul(vf_mul(sp[i], z[i]), phi[i]), phi[i]);
         cp[i] = vf_add(vf_mul(vf_mul(cp[i], z[i]), z[i]), vf_add(vf_mul(vf_set1(-0.5f), z[i]), vf_set1(1.0f)));
-        vi sin_neg = vi_slli32(vi_srli32(q[i], 1), 31);
-        vi cos_neg = vi_slli32(vi_srli32(vi_add32(q[i], vi_set1_32(1)), 1), 31);
-        s_out[i] = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q[i], cp[i], sp[i])), sin_neg));
-        c_out[i] = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q[i], sp[i], cp[i])), cos_neg));
+        /* the quadrant q is bits 22-23 of rounded: bit 22 (q odd) swaps sin
+         * and cos; sin's sign is bit 1 of q (bit 23), cos's is bit 1 of q + 1
+         * (bit 23 of rounded + 2^22); shifted by 8 to the sign bit */
+        vi sign = vi_set1_32(0x80000000u);
+        vi sin_neg = vi_and(vi_slli32(rounded[i], 8), sign);
+        vi cos_neg = vi_and(vi_slli32(vi_add32(rounded[i], vi_set1_32(1u << 22)), 8), sign);
+        s_out[i] = vf_from_bits(vi_xor(vf_to_bits(vf_select_bit(rounded[i], 22, cp[i], sp[i])), sin_neg));
+        c_out[i] = vf_from_bits(vi_xor(vf_to_bits(vf_select_bit(rounded[i], 22, sp[i], cp[i])), cos_neg));
     }
 }
 
@@ -257,8 +261,8 @@ FI_INLINE void sincos_turn53_f64(vi lo, vi hi, vd *s_out, vd *c_out)
     /* the sign bits: bit 0 of each 64-bit lane shifted to bit 63 */
     vi sin_neg = vi_slli64(vi_srli32(q, 1), 63);
     vi cos_neg = vi_slli64(vi_srli32(vi_add32(q, vi_set1_32(1)), 1), 63);
-    *s_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_odd(q, cp, sp)), sin_neg));
-    *c_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_odd(q, sp, cp)), cos_neg));
+    *s_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_bit(q, 0, cp, sp)), sin_neg));
+    *c_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_bit(q, 0, sp, cp)), cos_neg));
 }
 
 /* ---- inverse normal CDF (fi_ndtri_pq_* in transforms.h) -----------------
