@@ -126,12 +126,12 @@ FI_INLINE vd u01_f64(vi lo, vi hi, int open)
     return vd_add(top, vd_mul(low, vd_set1(0x1p-53)));
 }
 
-
-/* The float32 transforms run n independent vectors ("chains") in lockstep:
- * each step of a Horner scheme is applied to every chain before the next
- * step, so the core always has independent work while one chain waits on
- * the latency of its previous step. Chain i's operations are exactly those of
- * the one-vector scalar code. */
+/* The log, sincos and inverse-CDF transforms run n independent vectors
+ * ("chains", n <= FI_MAX_CHAINS) in lockstep: each step, e.g. of a Horner
+ * scheme, is applied to every chain before the next step, so the core has
+ * independent work while one chain waits on the latency of its previous
+ * step (one vector at a time was latency-bound). Chain i's operations are
+ * exactly those of the scalar code, so lockstep changes no bit. */
 #define FI_MAX_CHAINS FI_STEP_VECS
 #define FI_EACH(i, n) for (int i = 0; i < (n); i++)
 
