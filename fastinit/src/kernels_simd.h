@@ -545,15 +545,17 @@ FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_c
 {
     const vd loc = vd_set1(k->req.loc), scale = vd_set1(k->req.scale);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    vd radius[FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
+    for (int v = 0; v < nvec; v++)
+        radius[v] = u01_f64(x[0][v], x[1][v], 1);
+    log_f64(nvec, radius);
     for (int v = 0; v < nvec; v++) {
-        vd radius = u01_f64(x[0][v], x[1][v], 1);
-        log_f64(1, &radius);
-        radius = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), radius)), scale);
+        vd r = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), radius[v])), scale);
         vd s, c;
         sincos_turn53_f64(x[2][v], x[3][v], &s, &c);
-        res[vec64(v, 0)] = vd_to_bits(vd_add(loc, vd_mul(radius, c)));
-        res[vec64(v, 1)] = vd_to_bits(vd_add(loc, vd_mul(radius, s)));
+        res[vec64(v, 0)] = vd_to_bits(vd_add(loc, vd_mul(r, c)));
+        res[vec64(v, 1)] = vd_to_bits(vd_add(loc, vd_mul(r, s)));
     }
     put_all(wr, res, 2 * nvec);
 }
