@@ -10,19 +10,42 @@ import pytest
 
 import fastinit
 from fastinit import _config, _core
+from api_cases import dtype_named
 
 SIMD_ISAS = [name for name in _core.supported_isas() if name != "scalar"]
 
-# (name, function(shape, seed, **kw), dtype)
-KINDS = [
+def truncated(mean, std, a, b):
+    """truncated_normal on the window [a, b] in units of std around mean."""
+    return lambda shape, seed, **kw: fastinit.truncated_normal(shape, seed, mean, std, mean + a * std, mean + b * std, **kw)
+
+
+# (name, function(shape, seed, **kw), dtype): first one per kernel, then
+# initializers and truncated-normal windows that reach other branches of the
+# inverse CDF (one-sided, far tail, narrow, mirrored lower tail) and dtypes
+KERNEL_KINDS = [
     ("bits", lambda shape, seed, dtype, **kw: fastinit.bits(shape, seed, **kw), np.uint32),
     ("uniform_f32", lambda shape, seed, **kw: fastinit.uniform(shape, seed, -2.0, 3.0, **kw), np.float32),
     ("uniform_f64", lambda shape, seed, **kw: fastinit.uniform(shape, seed, -2.0, 3.0, **kw), np.float64),
     ("normal_f32", lambda shape, seed, **kw: fastinit.normal(shape, seed, 0.5, 2.0, **kw), np.float32),
     ("normal_f64", lambda shape, seed, **kw: fastinit.normal(shape, seed, 0.5, 2.0, **kw), np.float64),
+    ("truncated_f32", truncated(0.5, 2.0, -2.0, 2.0), np.float32),
+    ("truncated_f64", truncated(0.5, 2.0, -2.0, 2.0), np.float64),
+]
+TRUNCATED_WINDOWS = {"upper": (0.0, np.inf), "tail": (3.0, 4.0), "far": (6.0, np.inf),
+                     "beyond": (10.0, 10.5), "narrow": (-1e-3, 1e-3), "lower_far": (-np.inf, -6.5),
+                     "wide": (-9.0, 8.0)}
+BFLOAT16 = dtype_named("bfloat16")
+KINDS = KERNEL_KINDS + [
     ("he_normal", lambda shape, seed, **kw: fastinit.he_normal(shape, seed, fan_in=300, **kw), np.float32),
     ("glorot_uniform", lambda shape, seed, **kw: fastinit.glorot_uniform(shape, seed, fan_in=300, fan_out=77, **kw), np.float64),
-]
+] + [
+    (f"truncated_{window}_{suffix}", truncated(-1.5, 0.25, a, b), dtype)
+    for window, (a, b) in TRUNCATED_WINDOWS.items() for suffix, dtype in (("f32", np.float32), ("f64", np.float64))
+] + [
+    ("truncated_upper_f16", truncated(0.0, 1.0, 0.0, np.inf), np.float16),
+    ("truncated_tail_f16", truncated(0.0, 0.02, -4.0, -3.0), np.float16),
+] + ([("truncated_bf16", truncated(0.0, 1.0, -2.0, 2.0), BFLOAT16),
+      ("truncated_far_bf16", truncated(0.0, 1.0, 6.0, np.inf), BFLOAT16)] if BFLOAT16 is not None else [])
 KIND_IDS = [k[0] for k in KINDS]
 SEEDS_STREAMS = [(0, 0), (12345, 7), (2**64 - 1, 2**64 - 1), (2**63 + 5, 2**32 - 1)]
 
@@ -130,7 +153,7 @@ def streaming_reference():
     _core.set_isa(before)
 
 
-@pytest.mark.parametrize("name, fn, dtype", KINDS[:5], ids=KIND_IDS[:5])
+@pytest.mark.parametrize("name, fn, dtype", KERNEL_KINDS, ids=[k[0] for k in KERNEL_KINDS])
 def test_streaming_stores(isa, streaming_reference, name, fn, dtype):
     want = streaming_reference(name, fn, dtype)
     n = want.size

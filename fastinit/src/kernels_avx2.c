@@ -51,16 +51,15 @@ static inline vf vf_set1(float x) { return _mm256_set1_ps(x); }
 static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
 static inline vf vf_sqrt(vf a) { return _mm256_sqrt_ps(a); }
 static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
+static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
 static inline vf vf_from_bits(vi a) { return _mm256_castsi256_ps(a); }
 static inline vi vf_to_bits(vf a) { return _mm256_castps_si256(a); }
 static inline vf vf_from_i32(vi a) { return _mm256_cvtepi32_ps(a); }
-/* blendv picks by the sign bit: move bit 0 there */
-static inline vf vf_select_odd(vi q, vf a, vf b)
-{
-    return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(_mm256_slli_epi32(q, 31)));
-}
+/* blendv picks by the sign bit: move bit n there */
+#define vf_select_bit(x, n, a, b) _mm256_blendv_ps((b), (a), _mm256_castsi256_ps(_mm256_slli_epi32((x), 31 - (n))))
 
 static inline vd vd_set1(double x) { return _mm256_set1_pd(x); }
 static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
@@ -69,12 +68,21 @@ static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
 static inline vd vd_sqrt(vd a) { return _mm256_sqrt_pd(a); }
 static inline vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
+static inline vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
 static inline vd vd_from_bits(vi a) { return _mm256_castsi256_pd(a); }
 static inline vi vd_to_bits(vd a) { return _mm256_castpd_si256(a); }
-static inline vd vd_select_odd(vi q, vd a, vd b)
-{
-    return _mm256_blendv_pd(b, a, _mm256_castsi256_pd(_mm256_slli_epi64(q, 63)));
-}
+#define vd_select_bit(x, n, a, b) _mm256_blendv_pd((b), (a), _mm256_castsi256_pd(_mm256_slli_epi64((x), 63 - (n))))
+/* comparison masks: all-ones lanes; ordered compares, false for NaN as in C */
+typedef __m256 vfm;
+typedef __m256d vdm;
+static inline vfm vf_lt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+static inline vfm vf_le(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+static inline vfm vfm_and(vfm a, vfm b) { return _mm256_and_ps(a, b); }
+static inline vf vf_select(vfm m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
+static inline vdm vd_lt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+static inline vdm vd_le(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
+static inline vdm vdm_and(vdm a, vdm b) { return _mm256_and_pd(a, b); }
+static inline vd vd_select(vdm m, vd a, vd b) { return _mm256_blendv_pd(b, a, m); }
 /* 2^52 + x as the bits of a double, minus 2^52: exact for x < 2^32 */
 static inline vd vd_from_u32lo(vi a)
 {

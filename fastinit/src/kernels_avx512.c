@@ -50,15 +50,14 @@ static inline vf vf_set1(float x) { return _mm512_set1_ps(x); }
 static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
 static inline vf vf_sqrt(vf a) { return _mm512_sqrt_ps(a); }
 static inline vf vf_min(vf a, vf b) { return _mm512_min_ps(a, b); }
+static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf vf_from_bits(vi a) { return _mm512_castsi512_ps(a); }
 static inline vi vf_to_bits(vf a) { return _mm512_castps_si512(a); }
 static inline vf vf_from_i32(vi a) { return _mm512_cvtepi32_ps(a); }
-static inline vf vf_select_odd(vi q, vf a, vf b)
-{
-    return _mm512_mask_blend_ps(_mm512_test_epi32_mask(q, vi_set1_32(1)), b, a);
-}
+#define vf_select_bit(x, n, a, b) _mm512_mask_blend_ps(_mm512_test_epi32_mask((x), vi_set1_32(1u << (n))), (b), (a))
 
 static inline vd vd_set1(double x) { return _mm512_set1_pd(x); }
 static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
@@ -67,12 +66,21 @@ static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
 static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
 static inline vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
+static inline vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
 static inline vd vd_from_bits(vi a) { return _mm512_castsi512_pd(a); }
 static inline vi vd_to_bits(vd a) { return _mm512_castpd_si512(a); }
-static inline vd vd_select_odd(vi q, vd a, vd b)
-{
-    return _mm512_mask_blend_pd(_mm512_test_epi64_mask(q, vi_set1_64(1)), b, a);
-}
+#define vd_select_bit(x, n, a, b) _mm512_mask_blend_pd(_mm512_test_epi64_mask((x), vi_set1_64(1ull << (n))), (b), (a))
+/* comparison masks: one bit per lane; ordered compares, false for NaN as in C */
+typedef __mmask16 vfm;
+typedef __mmask8 vdm;
+static inline vfm vf_lt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+static inline vfm vf_le(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+static inline vfm vfm_and(vfm a, vfm b) { return a & b; }
+static inline vf vf_select(vfm m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a); }
+static inline vdm vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+static inline vdm vd_le(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
+static inline vdm vdm_and(vdm a, vdm b) { return a & b; }
+static inline vd vd_select(vdm m, vd a, vd b) { return _mm512_mask_blend_pd(m, b, a); }
 /* 2^52 + x as the bits of a double, minus 2^52: exact for x < 2^32 */
 static inline vd vd_from_u32lo(vi a)
 {

@@ -18,11 +18,14 @@
  *   vi_swap32          swaps the 32-bit halves of each 64-bit lane
  *   vi_pack_lo32(a, b) low halves of the 64-bit lanes of a and b as 32-bit
  *                      lanes; within each 128 bits: a0 a1 b0 b1
- *   vf_*, vd_*         set1, add, sub, mul, div (vd), sqrt, min (a < b ? a : b),
- *                      from_bits, to_bits
+ *   vf_*, vd_*         set1, add, sub, mul, div, sqrt, min (a < b ? a : b),
+ *                      max (a > b ? a : b), from_bits, to_bits
+ *   vfm, vdm           lane masks: vf/vd_lt (a < b), vf/vd_le (a <= b),
+ *                      vfm/vdm_and, vf/vd_select(m, a, b) (m ? a : b)
  *   vf_from_i32        signed 32-bit lanes -> float (exact for |x| <= 2^24)
  *   vd_from_u32lo      low 32 bits of each 64-bit lane -> double (exact)
- *   vf/vd_select_odd(q, a, b)  lanes where q is odd take a, the others b
+ *   vf/vd_select_bit(x, n, a, b)  lanes where bit n of x (its 32- / 64-bit
+ *                      lane; n an immediate) is set take a, the others b
  *   vi_stream(p, v)    non-temporal store to an aligned address
  *   vi_store_lanes(p, v, lo, hi)  stores 32-bit lanes lo..hi-1 of v to p (the same lanes)
  *   realign_ctl, realign_init(ctl, k), vi_realign(prev, cur, ctl):
@@ -123,72 +126,116 @@ FI_INLINE vd u01_f64(vi lo, vi hi, int open)
     return vd_add(top, vd_mul(low, vd_set1(0x1p-53)));
 }
 
-#define VF_HORNER(p, x, c) (p) = vf_add(vf_mul((p), (x)), vf_set1(c))
+/* The log, sincos and inverse-CDF transforms run n independent vectors
+ * ("chains", n <= FI_MAX_CHAINS) in lockstep: each step, e.g. of a Horner
+ * scheme, is applied to every chain before the next step, so the core has
+ * independent work while one chain waits on the latency of its previous
+ * step (one vector at a time was latency-bound). Chain i's operations are
+ * exactly those of the scalar code, so lockstep changes no bit. */
+#define FI_MAX_CHAINS FI_STEP_VECS
+#define FI_EACH(i, n) for (int i = 0; i < (n); i++)
 
-FI_INLINE vf log_f32(vf x)
+/* p[i] = coef[0] * x[i] + coef[1], then p[i] * x[i] + coef[k]: Horner, i < n */
+FI_INLINE void horner_f32(int n, vf p[], const vf x[], const float coef[], int ncoef)
 {
-    vi shifted = vi_add32(vf_to_bits(x), vi_set1_32(0x3f800000u - 0x3f3504f3u));
-    vi e = vi_sub32(vi_srli32(shifted, 23), vi_set1_32(127));
-    vf m = vf_from_bits(vi_add32(vi_and(shifted, vi_set1_32(0x007fffffu)), vi_set1_32(0x3f3504f3u)));
-    vf f = vf_sub(m, vf_set1(1.0f));
-    vf fe = vf_from_i32(e);
-    vf z = vf_mul(f, f);
-    vf p = vf_set1(7.0376836292e-2f);
-    VF_HORNER(p, f, -1.1514610310e-1f);
-    VF_HORNER(p, f, 1.1676998740e-1f);
-    VF_HORNER(p, f, -1.2420140846e-1f);
-    VF_HORNER(p, f, 1.4249322787e-1f);
-    VF_HORNER(p, f, -1.6668057665e-1f);
-    VF_HORNER(p, f, 2.0000714765e-1f);
-    VF_HORNER(p, f, -2.4999993993e-1f);
-    VF_HORNER(p, f, 3.3333331174e-1f);
-    vf y = vf_mul(vf_mul(p, f), z);
-    y = vf_add(y, vf_mul(fe, vf_set1(-2.12194440e-4f)));
-    y = vf_add(y, vf_mul(vf_set1(-0.5f), z));
-    return vf_add(vf_add(f, y), vf_mul(fe, vf_set1(0.693359375f)));
+    FI_EACH(i, n) p[i] = vf_set1(coef[0]);
+    for (int k = 1; k < ncoef; k++)
+        FI_EACH(i, n) p[i] = vf_add(vf_mul(p[i], x[i]), vf_set1(coef[k]));
+}
+FI_INLINE void horner_f64(int n, vd p[], const vd x[], const double coef[], int ncoef)
+{
+    FI_EACH(i, n) p[i] = vd_set1(coef[0]);
+    for (int k = 1; k < ncoef; k++)
+        FI_EACH(i, n) p[i] = vd_add(vd_mul(p[i], x[i]), vd_set1(coef[k]));
 }
 
-/* sin and cos of 2*pi*k/2^24, k in the low 24 bits of each lane */
-FI_INLINE void sincos_turn24_f32(vi k, vf *s_out, vf *c_out)
+static const float log_f32_coef[] = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f,
+                                     -1.2420140846e-1f, 1.4249322787e-1f, -1.6668057665e-1f,
+                                     2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f};
+
+/* x[i] = log(x[i]), i < n */
+FI_INLINE void log_f32(int n, vf x[])
 {
-    vi rounded = vi_add32(k, vi_set1_32(1u << 21));
-    vi q = vi_and(vi_srli32(rounded, 22), vi_set1_32(3));
-    vi fi = vi_sub32(vi_and(rounded, vi_set1_32((1u << 22) - 1u)), vi_set1_32(1u << 21));
-    vf phi = vf_mul(vf_mul(vf_from_i32(fi), vf_set1(0x1p-22f)), vf_set1(1.57079632679489661923f));
-    vf z = vf_mul(phi, phi);
-    vf sp = vf_set1(-1.9515295891e-4f);
-    VF_HORNER(sp, z, 8.3321608736e-3f);
-    VF_HORNER(sp, z, -1.6666654611e-1f);
-    sp = vf_add(vf_mul(vf_mul(sp, z), phi), phi);
-    vf cp = vf_set1(2.443315711809948e-5f);
-    VF_HORNER(cp, z, -1.388731625493765e-3f);
-    VF_HORNER(cp, z, 4.166664568298827e-2f);
-    cp = vf_add(vf_mul(vf_mul(cp, z), z), vf_add(vf_mul(vf_set1(-0.5f), z), vf_set1(1.0f)));
-    vi sin_neg = vi_slli32(vi_srli32(q, 1), 31);
-    vi cos_neg = vi_slli32(vi_srli32(vi_add32(q, vi_set1_32(1)), 1), 31);
-    *s_out = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q, cp, sp)), sin_neg));
-    *c_out = vf_from_bits(vi_xor(vf_to_bits(vf_select_odd(q, sp, cp)), cos_neg));
+    vf f[FI_MAX_CHAINS], fe[FI_MAX_CHAINS], z[FI_MAX_CHAINS], p[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vi shifted = vi_add32(vf_to_bits(x[i]), vi_set1_32(0x3f800000u - 0x3f3504f3u));
+        vi e = vi_sub32(vi_srli32(shifted, 23), vi_set1_32(127));
+        vf m = vf_from_bits(vi_add32(vi_and(shifted, vi_set1_32(0x007fffffu)), vi_set1_32(0x3f3504f3u)));
+        f[i] = vf_sub(m, vf_set1(1.0f));
+        fe[i] = vf_from_i32(e);
+        z[i] = vf_mul(f[i], f[i]);
+    }
+    horner_f32(n, p, f, log_f32_coef, 9);
+    FI_EACH(i, n) {
+        vf y = vf_mul(vf_mul(p[i], f[i]), z[i]);
+        y = vf_add(y, vf_mul(fe[i], vf_set1(-2.12194440e-4f)));
+        y = vf_add(y, vf_mul(vf_set1(-0.5f), z[i]));
+        x[i] = vf_add(vf_add(f[i], y), vf_mul(fe[i], vf_set1(0.693359375f)));
+    }
 }
 
-FI_INLINE vd log_f64(vd x)
+static const float sin_f32_coef[] = {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f};
+static const float cos_f32_coef[] = {2.443315711809948e-5f, -1.388731625493765e-3f, 4.166664568298827e-2f};
+
+/* sin and cos of 2*pi*k/2^24, k in the low 24 bits of each lane of k[i], i < n */
+FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
 {
-    vi shifted = vi_add64(vd_to_bits(x), vi_set1_64(0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull));
-    /* (double)e = (double)(shifted >> 52) - 1023.0, both exact */
-    vd de = vd_sub(vd_from_u32lo(vi_srli64(shifted, 52)), vd_set1(1023.0));
-    vd m = vd_from_bits(vi_add64(vi_and(shifted, vi_set1_64(0x000fffffffffffffull)), vi_set1_64(0x3fe6a09e667f3bcdull)));
-    vd f = vd_sub(m, vd_set1(1.0));
-    vd s = vd_div(f, vd_add(vd_set1(2.0), f));
-    vd z = vd_mul(s, s);
-    vd w = vd_mul(z, z);
-    vd t1 = vd_add(vd_set1(2.222219843214978396e-01), vd_mul(w, vd_set1(1.531383769920937332e-01)));
-    t1 = vd_mul(w, vd_add(vd_set1(3.999999999940941908e-01), vd_mul(w, t1)));
-    vd t2 = vd_add(vd_set1(1.818357216161805012e-01), vd_mul(w, vd_set1(1.479819860511658591e-01)));
-    t2 = vd_add(vd_set1(2.857142874366239149e-01), vd_mul(w, t2));
-    t2 = vd_mul(z, vd_add(vd_set1(6.666666666666735130e-01), vd_mul(w, t2)));
-    vd r = vd_add(t2, t1);
-    vd hfsq = vd_mul(vd_mul(vd_set1(0.5), f), f);
-    vd inner = vd_add(vd_mul(s, vd_add(hfsq, r)), vd_mul(de, vd_set1(1.90821492927058770002e-10)));
-    return vd_sub(vd_mul(de, vd_set1(6.93147180369123816490e-01)), vd_sub(vd_sub(hfsq, inner), f));
+    vi rounded[FI_MAX_CHAINS];
+    vf phi[FI_MAX_CHAINS], z[FI_MAX_CHAINS], sp[FI_MAX_CHAINS], cp[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        rounded[i] = vi_add32(k[i], vi_set1_32(1u << 21));
+        vi fi = vi_sub32(vi_and(rounded[i], vi_set1_32((1u << 22) - 1u)), vi_set1_32(1u << 21));
+        phi[i] = vf_mul(vf_mul(vf_from_i32(fi), vf_set1(0x1p-22f)), vf_set1(1.57079632679489661923f));
+        z[i] = vf_mul(phi[i], phi[i]);
+    }
+    horner_f32(n, sp, z, sin_f32_coef, 3);
+    horner_f32(n, cp, z, cos_f32_coef, 3);
+    FI_EACH(i, n) {
+        sp[i] = vf_add(vf_mul(vf_mul(sp[i], z[i]), phi[i]), phi[i]);
+        cp[i] = vf_add(vf_mul(vf_mul(cp[i], z[i]), z[i]), vf_add(vf_mul(vf_set1(-0.5f), z[i]), vf_set1(1.0f)));
+        /* the quadrant q is bits 22-23 of rounded: bit 22 (q odd) swaps sin
+         * and cos; sin's sign is bit 1 of q (bit 23), cos's is bit 1 of q + 1
+         * (bit 23 of rounded + 2^22); shifted by 8 to the sign bit */
+        vi sign = vi_set1_32(0x80000000u);
+        vi sin_neg = vi_and(vi_slli32(rounded[i], 8), sign);
+        vi cos_neg = vi_and(vi_slli32(vi_add32(rounded[i], vi_set1_32(1u << 22)), 8), sign);
+        s_out[i] = vf_from_bits(vi_xor(vf_to_bits(vf_select_bit(rounded[i], 22, cp[i], sp[i])), sin_neg));
+        c_out[i] = vf_from_bits(vi_xor(vf_to_bits(vf_select_bit(rounded[i], 22, sp[i], cp[i])), cos_neg));
+    }
+}
+
+/* x[i] = log(x[i]), i < n (chains in lockstep, as log_f32) */
+FI_INLINE void log_f64(int n, vd x[])
+{
+    vd de[FI_MAX_CHAINS], f[FI_MAX_CHAINS], s[FI_MAX_CHAINS], z[FI_MAX_CHAINS], w[FI_MAX_CHAINS];
+    vd t1[FI_MAX_CHAINS], t2[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vi shifted = vi_add64(vd_to_bits(x[i]), vi_set1_64(0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull));
+        /* (double)e = (double)(shifted >> 52) - 1023.0, both exact */
+        de[i] = vd_sub(vd_from_u32lo(vi_srli64(shifted, 52)), vd_set1(1023.0));
+        vd m = vd_from_bits(vi_add64(vi_and(shifted, vi_set1_64(0x000fffffffffffffull)), vi_set1_64(0x3fe6a09e667f3bcdull)));
+        f[i] = vd_sub(m, vd_set1(1.0));
+        s[i] = vd_div(f[i], vd_add(vd_set1(2.0), f[i]));
+    }
+    FI_EACH(i, n) {
+        z[i] = vd_mul(s[i], s[i]);
+        w[i] = vd_mul(z[i], z[i]);
+    }
+    FI_EACH(i, n) {
+        t1[i] = vd_add(vd_set1(2.222219843214978396e-01), vd_mul(w[i], vd_set1(1.531383769920937332e-01)));
+        t2[i] = vd_add(vd_set1(1.818357216161805012e-01), vd_mul(w[i], vd_set1(1.479819860511658591e-01)));
+    }
+    FI_EACH(i, n) {
+        t1[i] = vd_mul(w[i], vd_add(vd_set1(3.999999999940941908e-01), vd_mul(w[i], t1[i])));
+        t2[i] = vd_add(vd_set1(2.857142874366239149e-01), vd_mul(w[i], t2[i]));
+    }
+    FI_EACH(i, n) t2[i] = vd_mul(z[i], vd_add(vd_set1(6.666666666666735130e-01), vd_mul(w[i], t2[i])));
+    FI_EACH(i, n) {
+        vd r = vd_add(t2[i], t1[i]);
+        vd hfsq = vd_mul(vd_mul(vd_set1(0.5), f[i]), f[i]);
+        vd inner = vd_add(vd_mul(s[i], vd_add(hfsq, r)), vd_mul(de[i], vd_set1(1.90821492927058770002e-10)));
+        x[i] = vd_sub(vd_mul(de[i], vd_set1(6.93147180369123816490e-01)), vd_sub(vd_sub(hfsq, inner), f[i]));
+    }
 }
 
 /* sin and cos of 2*pi*k/2^53, k = (hi >> 11) * 2^32 + lo */
@@ -214,8 +261,133 @@ FI_INLINE void sincos_turn53_f64(vi lo, vi hi, vd *s_out, vd *c_out)
     /* the sign bits: bit 0 of each 64-bit lane shifted to bit 63 */
     vi sin_neg = vi_slli64(vi_srli32(q, 1), 63);
     vi cos_neg = vi_slli64(vi_srli32(vi_add32(q, vi_set1_32(1)), 1), 63);
-    *s_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_odd(q, cp, sp)), sin_neg));
-    *c_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_odd(q, sp, cp)), cos_neg));
+    *s_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_bit(q, 0, cp, sp)), sin_neg));
+    *c_out = vd_from_bits(vi_xor(vd_to_bits(vd_select_bit(q, 0, sp, cp)), cos_neg));
+}
+
+/* ---- inverse normal CDF (fi_ndtri_pq_* in transforms.h) -----------------
+ * Every lane computes the central and both tail branches, op for op as the
+ * scalar code does, and keeps the one the scalar code returns. */
+
+FI_INLINE vf neg_f32(vf x) { return vf_from_bits(vi_xor(vf_to_bits(x), vi_set1_32(0x80000000u))); }
+FI_INLINE vd neg_f64(vd x) { return vd_from_bits(vi_xor(vd_to_bits(x), vi_set1_64(0x8000000000000000ull))); }
+
+/* (2k + 1) / 2^24 from the top 23 bits */
+FI_INLINE vf u01_mid_f32(vi w)
+{
+    return vf_mul(vf_from_i32(vi_or(vi_slli32(vi_srli32(w, 9), 1), vi_set1_32(1))), vf_set1(0x1p-24f));
+}
+/* (double)(hi >> 12) * 2^-20 + (double)lo * 2^-52 + 2^-53 */
+FI_INLINE vd u01_mid_f64(vi lo, vi hi)
+{
+    vd top = vd_mul(vd_from_u32lo(vi_srli32(hi, 12)), vd_set1(0x1p-20));
+    return vd_add(vd_add(top, vd_mul(vd_from_u32lo(lo), vd_set1(0x1p-52))), vd_set1(0x1p-53));
+}
+
+/* the window's parameters (fi_request's tn_*), broadcast */
+typedef struct {
+    vf p0, c0, dp, q1, dq, log_offset;
+} ndtri_f32_params;
+typedef struct {
+    vd p0, c0, dp, q1, dq, log_offset;
+} ndtri_f64_params;
+
+static const float ndtri_f32_central_num[] = {5.9109374720e+1f, 1.5929113202e+2f, 5.0434271938e+1f, 3.3871327179e+0f};
+static const float ndtri_f32_central_den[] = {6.7187563600e+1f, 7.8757757664e+1f, 1.7895169469e+1f, 1.0f};
+static const float ndtri_f32_mid_num[] = {1.7023821103e-1f, 1.3067284816e+0f, 2.7568153900e+0f, 1.4234372777e+0f};
+static const float ndtri_f32_mid_den[] = {1.2021132975e-1f, 7.3700164250e-1f, 1.0f};
+static const float ndtri_f32_far_num[] = {1.7337203997e-2f, 4.2868294337e-1f, 3.0812263860e+0f, 6.6579051150e+0f};
+static const float ndtri_f32_far_den[] = {1.2258202635e-2f, 2.4197894225e-1f, 1.0f};
+
+/* x[i] = Phi^-1 of the window at u = x[i], i < n (chains in lockstep) */
+FI_INLINE void ndtri_pq_f32(int n, vf x[], const ndtri_f32_params *w)
+{
+    vf c[FI_MAX_CHAINS], r[FI_MAX_CHAINS], t[FI_MAX_CHAINS], s1[FI_MAX_CHAINS], s5[FI_MAX_CHAINS];
+    vf num[FI_MAX_CHAINS], den[FI_MAX_CHAINS], mid[FI_MAX_CHAINS], mid_den[FI_MAX_CHAINS];
+    vf far[FI_MAX_CHAINS], far_den[FI_MAX_CHAINS];
+    vfm lower[FI_MAX_CHAINS], near[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vf p = vf_add(w->p0, vf_mul(x[i], w->dp));
+        c[i] = vf_add(w->c0, vf_mul(x[i], w->dp));
+        vf q = vf_add(w->q1, vf_mul(vf_sub(vf_set1(1.0f), x[i]), w->dq));
+        r[i] = vf_sub(vf_set1(0.180625f), vf_mul(c[i], c[i]));
+        lower[i] = vf_lt(c[i], vf_set1(0.0f));
+        t[i] = vf_select(lower[i], p, q);
+    }
+    horner_f32(n, num, r, ndtri_f32_central_num, 4);
+    horner_f32(n, den, r, ndtri_f32_central_den, 4);
+    /* tail: s = sqrt(-log(min(P, 1 - P))) */
+    log_f32(n, t);
+    FI_EACH(i, n) {
+        vf s = vf_sqrt(vf_sub(vf_select(lower[i], vf_set1(0.0f), w->log_offset), t[i]));
+        s1[i] = vf_sub(s, vf_set1(1.6f));
+        s5[i] = vf_sub(s, vf_set1(5.0f));
+        near[i] = vf_le(s, vf_set1(5.0f));
+    }
+    horner_f32(n, mid, s1, ndtri_f32_mid_num, 4);
+    horner_f32(n, mid_den, s1, ndtri_f32_mid_den, 3);
+    horner_f32(n, far, s5, ndtri_f32_far_num, 4);
+    horner_f32(n, far_den, s5, ndtri_f32_far_den, 3);
+    FI_EACH(i, n) {
+        vf central = vf_div(vf_mul(c[i], num[i]), den[i]);
+        vf tail = vf_select(near[i], vf_div(mid[i], mid_den[i]), vf_div(far[i], far_den[i]));
+        tail = vf_select(lower[i], neg_f32(tail), tail);
+        x[i] = vf_select(vfm_and(vf_le(c[i], vf_set1(0.425f)), vf_le(vf_set1(-0.425f), c[i])), central, tail);
+    }
+}
+
+static const double ndtri_f64_central_num[] = {
+    2.5090809287301226727e+3, 3.3430575583588128105e+4, 6.7265770927008700853e+4, 4.5921953931549871457e+4,
+    1.3731693765509461125e+4, 1.9715909503065514427e+3, 1.3314166789178437745e+2, 3.3871328727963666080e+0};
+static const double ndtri_f64_central_den[] = {
+    5.2264952788528545610e+3, 2.8729085735721942674e+4, 3.9307895800092710610e+4, 2.1213794301586595867e+4,
+    5.3941960214247511077e+3, 6.8718700749205790830e+2, 4.2313330701600911252e+1, 1.0};
+static const double ndtri_f64_mid_num[] = {
+    7.74545014278341407640e-4, 2.27238449892691845833e-2, 2.41780725177450611770e-1, 1.27045825245236838258e+0,
+    3.64784832476320460504e+0, 5.76949722146069140550e+0, 4.63033784615654529590e+0, 1.42343711074968357734e+0};
+static const double ndtri_f64_mid_den[] = {
+    1.05075007164441684324e-9, 5.47593808499534494600e-4, 1.51986665636164571966e-2, 1.48103976427480074590e-1,
+    6.89767334985100004550e-1, 1.67638483018380384940e+0, 2.05319162663775882187e+0, 1.0};
+static const double ndtri_f64_far_num[] = {
+    2.01033439929228813265e-7, 2.71155556874348757815e-5, 1.24266094738807843860e-3, 2.65321895265761230930e-2,
+    2.96560571828504891230e-1, 1.78482653991729133580e+0, 5.46378491116411436990e+0, 6.65790464350110377720e+0};
+static const double ndtri_f64_far_den[] = {
+    2.04426310338993978564e-15, 1.42151175831644588870e-7, 1.84631831751005468180e-5, 7.86869131145613259100e-4,
+    1.48753612908506148525e-2, 1.36929880922735805310e-1, 5.99832206555887937690e-1, 1.0};
+
+FI_INLINE void ndtri_pq_f64(int n, vd x[], const ndtri_f64_params *w)
+{
+    vd c[FI_MAX_CHAINS], r[FI_MAX_CHAINS], t[FI_MAX_CHAINS], s1[FI_MAX_CHAINS], s5[FI_MAX_CHAINS];
+    vd num[FI_MAX_CHAINS], den[FI_MAX_CHAINS], mid[FI_MAX_CHAINS], mid_den[FI_MAX_CHAINS];
+    vd far[FI_MAX_CHAINS], far_den[FI_MAX_CHAINS];
+    vdm lower[FI_MAX_CHAINS], near[FI_MAX_CHAINS];
+    FI_EACH(i, n) {
+        vd p = vd_add(w->p0, vd_mul(x[i], w->dp));
+        c[i] = vd_add(w->c0, vd_mul(x[i], w->dp));
+        vd q = vd_add(w->q1, vd_mul(vd_sub(vd_set1(1.0), x[i]), w->dq));
+        r[i] = vd_sub(vd_set1(0.180625), vd_mul(c[i], c[i]));
+        lower[i] = vd_lt(c[i], vd_set1(0.0));
+        t[i] = vd_select(lower[i], p, q);
+    }
+    horner_f64(n, num, r, ndtri_f64_central_num, 8);
+    horner_f64(n, den, r, ndtri_f64_central_den, 8);
+    log_f64(n, t);
+    FI_EACH(i, n) {
+        vd s = vd_sqrt(vd_sub(vd_select(lower[i], vd_set1(0.0), w->log_offset), t[i]));
+        s1[i] = vd_sub(s, vd_set1(1.6));
+        s5[i] = vd_sub(s, vd_set1(5.0));
+        near[i] = vd_le(s, vd_set1(5.0));
+    }
+    horner_f64(n, mid, s1, ndtri_f64_mid_num, 8);
+    horner_f64(n, mid_den, s1, ndtri_f64_mid_den, 8);
+    horner_f64(n, far, s5, ndtri_f64_far_num, 8);
+    horner_f64(n, far_den, s5, ndtri_f64_far_den, 8);
+    FI_EACH(i, n) {
+        vd central = vd_div(vd_mul(c[i], num[i]), den[i]);
+        vd tail = vd_select(near[i], vd_div(mid[i], mid_den[i]), vd_div(far[i], far_den[i]));
+        tail = vd_select(lower[i], neg_f64(tail), tail);
+        x[i] = vd_select(vdm_and(vd_le(c[i], vd_set1(0.425)), vd_le(vd_set1(-0.425), c[i])), central, tail);
+    }
 }
 
 /* ---- output writer ----------------------------------------------------
@@ -286,7 +458,7 @@ static void writer_finish(writer *wr)
 
 typedef struct {
     philox_ctx philox;
-    double low, span, high_below, loc, scale;
+    fi_request req; /* a local copy: no store through dst can change it */
 } kernel_ctx;
 
 /* Index among a step's output vectors (memory order) of word w of the packed
@@ -321,7 +493,7 @@ FI_INLINE void bits_u32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx
 
 FI_INLINE void uniform_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    const vf low = vf_set1((float)k->low), span = vf_set1((float)k->span), top = vf_set1((float)k->high_below);
+    const vf low = vf_set1((float)k->req.low), span = vf_set1((float)k->req.span), top = vf_set1((float)k->req.high_below);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
     for (int j = 0; j < nvec / 2; j++)
@@ -334,7 +506,7 @@ FI_INLINE void uniform_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_
 
 FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    const vd low = vd_set1(k->low), span = vd_set1(k->span), top = vd_set1(k->high_below);
+    const vd low = vd_set1(k->req.low), span = vd_set1(k->req.span), top = vd_set1(k->req.high_below);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
     for (int v = 0; v < nvec; v++)
@@ -347,35 +519,89 @@ FI_INLINE void uniform_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_
 
 FI_INLINE void normal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    const vf loc = vf_set1((float)k->loc), scale = vf_set1((float)k->scale);
-    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    const vf loc = vf_set1((float)k->req.loc), scale = vf_set1((float)k->req.scale);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS], angle[FI_STEP_VECS];
+    vf radius[FI_STEP_VECS], s[FI_STEP_VECS], c[FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
+    /* chain 2j + p: pair p of the packed counters FI_N32*j ... */
     for (int j = 0; j < nvec / 2; j++)
         for (int p = 0; p < 2; p++) {
-            vi u = vi_pack_lo32(x[2 * p][2 * j], x[2 * p][2 * j + 1]);
-            vi a = vi_pack_lo32(x[2 * p + 1][2 * j], x[2 * p + 1][2 * j + 1]);
-            vf radius = vf_mul(vf_sqrt(vf_mul(vf_set1(-2.0f), log_f32(u01_open_f32(u)))), scale);
-            vf s, c;
-            sincos_turn24_f32(vi_srli32(a, 8), &s, &c);
+            radius[2 * j + p] = u01_open_f32(vi_pack_lo32(x[2 * p][2 * j], x[2 * p][2 * j + 1]));
+            angle[2 * j + p] = vi_srli32(vi_pack_lo32(x[2 * p + 1][2 * j], x[2 * p + 1][2 * j + 1]), 8);
+        }
+    log_f32(nvec, radius);
+    sincos_turn24_f32(nvec, angle, s, c);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int p = 0; p < 2; p++) {
+            vf r = vf_mul(vf_sqrt(vf_mul(vf_set1(-2.0f), radius[2 * j + p])), scale);
             /* pair p: cosines at word 2p's place, sines at word 2p+1's */
-            res[vec32(j, 2 * p)] = vf_to_bits(vf_add(loc, vf_mul(radius, c)));
-            res[vec32(j, 2 * p + 1)] = vf_to_bits(vf_add(loc, vf_mul(radius, s)));
+            res[vec32(j, 2 * p)] = vf_to_bits(vf_add(loc, vf_mul(r, c[2 * j + p])));
+            res[vec32(j, 2 * p + 1)] = vf_to_bits(vf_add(loc, vf_mul(r, s[2 * j + p])));
         }
     put_all(wr, res, 2 * nvec);
 }
 
 FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
 {
-    const vd loc = vd_set1(k->loc), scale = vd_set1(k->scale);
+    const vd loc = vd_set1(k->req.loc), scale = vd_set1(k->req.scale);
     vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    vd radius[FI_STEP_VECS];
     philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
+    for (int v = 0; v < nvec; v++)
+        radius[v] = u01_f64(x[0][v], x[1][v], 1);
+    log_f64(nvec, radius);
     for (int v = 0; v < nvec; v++) {
-        vd radius = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), log_f64(u01_f64(x[0][v], x[1][v], 1)))), scale);
+        vd r = vd_mul(vd_sqrt(vd_mul(vd_set1(-2.0), radius[v])), scale);
         vd s, c;
         sincos_turn53_f64(x[2][v], x[3][v], &s, &c);
-        res[vec64(v, 0)] = vd_to_bits(vd_add(loc, vd_mul(radius, c)));
-        res[vec64(v, 1)] = vd_to_bits(vd_add(loc, vd_mul(radius, s)));
+        res[vec64(v, 0)] = vd_to_bits(vd_add(loc, vd_mul(r, c)));
+        res[vec64(v, 1)] = vd_to_bits(vd_add(loc, vd_mul(r, s)));
     }
+    put_all(wr, res, 2 * nvec);
+}
+
+/* truncated normal: element 16*w + l from word w of counter l (as uniform_f32),
+ * loc + scale * x clamped into [clamp_lo, clamp_hi] */
+FI_INLINE void truncnormal_f32_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    const fi_request *req = &k->req;
+    const ndtri_f32_params w = {vf_set1((float)req->tn_p0), vf_set1((float)req->tn_c0), vf_set1((float)req->tn_dp),
+                                vf_set1((float)req->tn_q1), vf_set1((float)req->tn_dq), vf_set1((float)req->tn_log_offset)};
+    const vf loc = vf_set1((float)req->loc), scale = vf_set1((float)req->scale);
+    const vf lo = vf_set1((float)req->clamp_lo), hi = vf_set1((float)req->clamp_hi);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    vf t[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_paired, &k->philox, x);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int v = 0; v < 4; v++)
+            t[4 * j + v] = u01_mid_f32(vi_pack_lo32(x[v][2 * j], x[v][2 * j + 1]));
+    for (int b = 0; b < 2 * nvec; b += FI_MAX_CHAINS)
+        ndtri_pq_f32(2 * nvec - b < FI_MAX_CHAINS ? 2 * nvec - b : FI_MAX_CHAINS, &t[b], &w);
+    for (int j = 0; j < nvec / 2; j++)
+        for (int v = 0; v < 4; v++)
+            res[vec32(j, v)] = vf_to_bits(vf_min(vf_max(vf_add(loc, vf_mul(scale, t[4 * j + v])), lo), hi));
+    put_all(wr, res, 2 * nvec);
+}
+
+/* float64: element 16*h + l from words (2h, 2h+1) of counter l (as uniform_f64) */
+FI_INLINE void truncnormal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_ctx *k)
+{
+    const fi_request *req = &k->req;
+    const ndtri_f64_params w = {vd_set1(req->tn_p0), vd_set1(req->tn_c0), vd_set1(req->tn_dp),
+                                vd_set1(req->tn_q1), vd_set1(req->tn_dq), vd_set1(req->tn_log_offset)};
+    const vd loc = vd_set1(req->loc), scale = vd_set1(req->scale);
+    const vd lo = vd_set1(req->clamp_lo), hi = vd_set1(req->clamp_hi);
+    vi x[4][FI_STEP_VECS], res[2 * FI_STEP_VECS];
+    vd t[2 * FI_STEP_VECS];
+    philox_step(n0, nvec, k->philox.offset_natural, &k->philox, x);
+    for (int v = 0; v < nvec; v++)
+        for (int h = 0; h < 2; h++)
+            t[2 * v + h] = u01_mid_f64(x[2 * h][v], x[2 * h + 1][v]);
+    for (int b = 0; b < 2 * nvec; b += FI_MAX_CHAINS)
+        ndtri_pq_f64(2 * nvec - b < FI_MAX_CHAINS ? 2 * nvec - b : FI_MAX_CHAINS, &t[b], &w);
+    for (int v = 0; v < nvec; v++)
+        for (int h = 0; h < 2; h++)
+            res[vec64(v, h)] = vd_to_bits(vd_min(vd_max(vd_add(loc, vd_mul(scale, t[2 * v + h])), lo), hi));
     put_all(wr, res, 2 * nvec);
 }
 
@@ -387,8 +613,7 @@ FI_INLINE void normal_f64_step(writer *wr, uint64_t n0, int nvec, const kernel_c
         kernel_ctx k;                                                                     \
         writer wr;                                                                        \
         philox_ctx_init(&k.philox, req);                                                  \
-        k.low = req->low, k.span = req->span, k.high_below = req->high_below;             \
-        k.loc = req->loc, k.scale = req->scale;                                           \
+        k.req = *req;                                                                     \
         writer_init(&wr, dst, ngroups * FI_GROUP_BYTES, req->nontemporal);                \
         const uint64_t n_end = (g0 + ngroups) * FI_LANES;                                 \
         uint64_t n = g0 * FI_LANES;                                                       \
@@ -404,9 +629,12 @@ FI_GROUP_KERNEL(uniform_f32)
 FI_GROUP_KERNEL(uniform_f64)
 FI_GROUP_KERNEL(normal_f32)
 FI_GROUP_KERNEL(normal_f64)
+FI_GROUP_KERNEL(truncnormal_f32)
+FI_GROUP_KERNEL(truncnormal_f64)
 
 const fi_kernel_table FI_TABLE_NAME = {{
     [FI_BITS] = {[FI_U32] = bits_u32},
     [FI_UNIFORM] = {[FI_F32] = uniform_f32, [FI_F64] = uniform_f64},
     [FI_NORMAL] = {[FI_F32] = normal_f32, [FI_F64] = normal_f64},
+    [FI_TRUNCNORMAL] = {[FI_F32] = truncnormal_f32, [FI_F64] = truncnormal_f64},
 }};
