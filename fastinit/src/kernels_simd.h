@@ -43,6 +43,7 @@
  * the product and a swap of halves moves hi down. */
 #include "kernels.h"
 #include "philox.h"
+#include "transforms.h"
 
 #define FI_N32 (2 * FI_N64)
 #define FI_GROUP_VECS (FI_LANES / FI_N64)          /* 64-bit vectors per lane group */
@@ -149,10 +150,6 @@ FI_INLINE void horner_f64(int n, vd p[], const vd x[], const double coef[], int 
         FI_EACH(i, n) p[i] = vd_add(vd_mul(p[i], x[i]), vd_set1(coef[k]));
 }
 
-static const float log_f32_coef[] = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f,
-                                     -1.2420140846e-1f, 1.4249322787e-1f, -1.6668057665e-1f,
-                                     2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f};
-
 /* x[i] = log(x[i]), i < n */
 FI_INLINE void log_f32(int n, vf x[])
 {
@@ -165,17 +162,14 @@ FI_INLINE void log_f32(int n, vf x[])
         fe[i] = vf_from_i32(e);
         z[i] = vf_mul(f[i], f[i]);
     }
-    horner_f32(n, p, f, log_f32_coef, 9);
+    horner_f32(n, p, f, fi_log_f32_coef, 9);
     FI_EACH(i, n) {
         vf y = vf_mul(vf_mul(p[i], f[i]), z[i]);
-        y = vf_add(y, vf_mul(fe[i], vf_set1(-2.12194440e-4f)));
+        y = vf_add(y, vf_mul(fe[i], vf_set1(FI_LN2_LO_F32)));
         y = vf_add(y, vf_mul(vf_set1(-0.5f), z[i]));
-        x[i] = vf_add(vf_add(f[i], y), vf_mul(fe[i], vf_set1(0.693359375f)));
+        x[i] = vf_add(vf_add(f[i], y), vf_mul(fe[i], vf_set1(FI_LN2_HI_F32)));
     }
 }
-
-static const float sin_f32_coef[] = {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f};
-static const float cos_f32_coef[] = {2.443315711809948e-5f, -1.388731625493765e-3f, 4.166664568298827e-2f};
 
 /* sin and cos of 2*pi*k/2^24, k in the low 24 bits of each lane of k[i], i < n */
 FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
@@ -188,8 +182,8 @@ FI_INLINE void sincos_turn24_f32(int n, const vi k[], vf s_out[], vf c_out[])
         phi[i] = vf_mul(vf_mul(vf_from_i32(fi), vf_set1(0x1p-22f)), vf_set1(1.57079632679489661923f));
         z[i] = vf_mul(phi[i], phi[i]);
     }
-    horner_f32(n, sp, z, sin_f32_coef, 3);
-    horner_f32(n, cp, z, cos_f32_coef, 3);
+    horner_f32(n, sp, z, fi_sin_f32_coef, 3);
+    horner_f32(n, cp, z, fi_cos_f32_coef, 3);
     FI_EACH(i, n) {
         sp[i] = vf_add(vf_mul(vf_mul(sp[i], z[i]), phi[i]), phi[i]);
         cp[i] = vf_add(vf_mul(vf_mul(cp[i], z[i]), z[i]), vf_add(vf_mul(vf_set1(-0.5f), z[i]), vf_set1(1.0f)));
@@ -221,20 +215,17 @@ FI_INLINE void log_f64(int n, vd x[])
         z[i] = vd_mul(s[i], s[i]);
         w[i] = vd_mul(z[i], z[i]);
     }
+    horner_f64(n, t1, w, fi_log_f64_even_coef, 3);
+    horner_f64(n, t2, w, fi_log_f64_odd_coef, 4);
     FI_EACH(i, n) {
-        t1[i] = vd_add(vd_set1(2.222219843214978396e-01), vd_mul(w[i], vd_set1(1.531383769920937332e-01)));
-        t2[i] = vd_add(vd_set1(1.818357216161805012e-01), vd_mul(w[i], vd_set1(1.479819860511658591e-01)));
+        t1[i] = vd_mul(w[i], t1[i]);
+        t2[i] = vd_mul(z[i], t2[i]);
     }
-    FI_EACH(i, n) {
-        t1[i] = vd_mul(w[i], vd_add(vd_set1(3.999999999940941908e-01), vd_mul(w[i], t1[i])));
-        t2[i] = vd_add(vd_set1(2.857142874366239149e-01), vd_mul(w[i], t2[i]));
-    }
-    FI_EACH(i, n) t2[i] = vd_mul(z[i], vd_add(vd_set1(6.666666666666735130e-01), vd_mul(w[i], t2[i])));
     FI_EACH(i, n) {
         vd r = vd_add(t2[i], t1[i]);
         vd hfsq = vd_mul(vd_mul(vd_set1(0.5), f[i]), f[i]);
-        vd inner = vd_add(vd_mul(s[i], vd_add(hfsq, r)), vd_mul(de[i], vd_set1(1.90821492927058770002e-10)));
-        x[i] = vd_sub(vd_mul(de[i], vd_set1(6.93147180369123816490e-01)), vd_sub(vd_sub(hfsq, inner), f[i]));
+        vd inner = vd_add(vd_mul(s[i], vd_add(hfsq, r)), vd_mul(de[i], vd_set1(FI_LN2_LO_F64)));
+        x[i] = vd_sub(vd_mul(de[i], vd_set1(FI_LN2_HI_F64)), vd_sub(vd_sub(hfsq, inner), f[i]));
     }
 }
 
@@ -248,13 +239,11 @@ FI_INLINE void sincos_turn53_f64(vi lo, vi hi, vd *s_out, vd *c_out)
     vd rem = vd_add(vd_mul(frac, vd_set1(0x1p-19)), vd_mul(vd_from_u32lo(lo), vd_set1(0x1p-51)));
     vd phi = vd_mul(rem, vd_set1(1.57079632679489661923));
     vd z = vd_mul(phi, phi);
-    vd sr = vd_add(vd_set1(2.75573137070700676789e-06),
-                   vd_mul(z, vd_add(vd_set1(-2.50507602534068634195e-08), vd_mul(z, vd_set1(1.58969099521155010221e-10)))));
-    sr = vd_add(vd_set1(8.33333333332248946124e-03), vd_mul(z, vd_add(vd_set1(-1.98412698298579493134e-04), vd_mul(z, sr))));
-    vd sp = vd_add(phi, vd_mul(vd_mul(z, phi), vd_add(vd_set1(-1.66666666666666324348e-01), vd_mul(z, sr))));
-    vd cr = vd_add(vd_set1(2.08757232129817482790e-09), vd_mul(z, vd_set1(-1.13596475577881948265e-11)));
-    cr = vd_add(vd_set1(2.48015872894767294178e-05), vd_mul(z, vd_add(vd_set1(-2.75573143513906633035e-07), vd_mul(z, cr))));
-    cr = vd_mul(z, vd_add(vd_set1(4.16666666666666019037e-02), vd_mul(z, vd_add(vd_set1(-1.38888888888741095749e-03), vd_mul(z, cr)))));
+    vd sp, cr;
+    horner_f64(1, &sp, &z, fi_sin_f64_coef, 6);
+    horner_f64(1, &cr, &z, fi_cos_f64_coef, 6);
+    sp = vd_add(phi, vd_mul(vd_mul(z, phi), sp));
+    cr = vd_mul(z, cr);
     vd hz = vd_mul(vd_set1(0.5), z);
     vd w = vd_sub(vd_set1(1.0), hz);
     vd cp = vd_add(w, vd_add(vd_sub(vd_sub(vd_set1(1.0), w), hz), vd_mul(z, cr)));
@@ -292,13 +281,6 @@ typedef struct {
     vd p0, c0, dp, q1, dq, log_offset;
 } ndtri_f64_params;
 
-static const float ndtri_f32_central_num[] = {5.9109374720e+1f, 1.5929113202e+2f, 5.0434271938e+1f, 3.3871327179e+0f};
-static const float ndtri_f32_central_den[] = {6.7187563600e+1f, 7.8757757664e+1f, 1.7895169469e+1f, 1.0f};
-static const float ndtri_f32_mid_num[] = {1.7023821103e-1f, 1.3067284816e+0f, 2.7568153900e+0f, 1.4234372777e+0f};
-static const float ndtri_f32_mid_den[] = {1.2021132975e-1f, 7.3700164250e-1f, 1.0f};
-static const float ndtri_f32_far_num[] = {1.7337203997e-2f, 4.2868294337e-1f, 3.0812263860e+0f, 6.6579051150e+0f};
-static const float ndtri_f32_far_den[] = {1.2258202635e-2f, 2.4197894225e-1f, 1.0f};
-
 /* x[i] = Phi^-1 of the window at u = x[i], i < n (chains in lockstep) */
 FI_INLINE void ndtri_pq_f32(int n, vf x[], const ndtri_f32_params *w)
 {
@@ -314,8 +296,8 @@ FI_INLINE void ndtri_pq_f32(int n, vf x[], const ndtri_f32_params *w)
         lower[i] = vf_lt(c[i], vf_set1(0.0f));
         t[i] = vf_select(lower[i], p, q);
     }
-    horner_f32(n, num, r, ndtri_f32_central_num, 4);
-    horner_f32(n, den, r, ndtri_f32_central_den, 4);
+    horner_f32(n, num, r, fi_ndtri_f32_central_num, 4);
+    horner_f32(n, den, r, fi_ndtri_f32_central_den, 4);
     /* tail: s = sqrt(-log(min(P, 1 - P))) */
     log_f32(n, t);
     FI_EACH(i, n) {
@@ -324,10 +306,10 @@ FI_INLINE void ndtri_pq_f32(int n, vf x[], const ndtri_f32_params *w)
         s5[i] = vf_sub(s, vf_set1(5.0f));
         near[i] = vf_le(s, vf_set1(5.0f));
     }
-    horner_f32(n, mid, s1, ndtri_f32_mid_num, 4);
-    horner_f32(n, mid_den, s1, ndtri_f32_mid_den, 3);
-    horner_f32(n, far, s5, ndtri_f32_far_num, 4);
-    horner_f32(n, far_den, s5, ndtri_f32_far_den, 3);
+    horner_f32(n, mid, s1, fi_ndtri_f32_mid_num, 4);
+    horner_f32(n, mid_den, s1, fi_ndtri_f32_mid_den, 3);
+    horner_f32(n, far, s5, fi_ndtri_f32_far_num, 4);
+    horner_f32(n, far_den, s5, fi_ndtri_f32_far_den, 3);
     FI_EACH(i, n) {
         vf central = vf_div(vf_mul(c[i], num[i]), den[i]);
         vf tail = vf_select(near[i], vf_div(mid[i], mid_den[i]), vf_div(far[i], far_den[i]));
@@ -335,25 +317,6 @@ FI_INLINE void ndtri_pq_f32(int n, vf x[], const ndtri_f32_params *w)
         x[i] = vf_select(vfm_and(vf_le(c[i], vf_set1(0.425f)), vf_le(vf_set1(-0.425f), c[i])), central, tail);
     }
 }
-
-static const double ndtri_f64_central_num[] = {
-    2.5090809287301226727e+3, 3.3430575583588128105e+4, 6.7265770927008700853e+4, 4.5921953931549871457e+4,
-    1.3731693765509461125e+4, 1.9715909503065514427e+3, 1.3314166789178437745e+2, 3.3871328727963666080e+0};
-static const double ndtri_f64_central_den[] = {
-    5.2264952788528545610e+3, 2.8729085735721942674e+4, 3.9307895800092710610e+4, 2.1213794301586595867e+4,
-    5.3941960214247511077e+3, 6.8718700749205790830e+2, 4.2313330701600911252e+1, 1.0};
-static const double ndtri_f64_mid_num[] = {
-    7.74545014278341407640e-4, 2.27238449892691845833e-2, 2.41780725177450611770e-1, 1.27045825245236838258e+0,
-    3.64784832476320460504e+0, 5.76949722146069140550e+0, 4.63033784615654529590e+0, 1.42343711074968357734e+0};
-static const double ndtri_f64_mid_den[] = {
-    1.05075007164441684324e-9, 5.47593808499534494600e-4, 1.51986665636164571966e-2, 1.48103976427480074590e-1,
-    6.89767334985100004550e-1, 1.67638483018380384940e+0, 2.05319162663775882187e+0, 1.0};
-static const double ndtri_f64_far_num[] = {
-    2.01033439929228813265e-7, 2.71155556874348757815e-5, 1.24266094738807843860e-3, 2.65321895265761230930e-2,
-    2.96560571828504891230e-1, 1.78482653991729133580e+0, 5.46378491116411436990e+0, 6.65790464350110377720e+0};
-static const double ndtri_f64_far_den[] = {
-    2.04426310338993978564e-15, 1.42151175831644588870e-7, 1.84631831751005468180e-5, 7.86869131145613259100e-4,
-    1.48753612908506148525e-2, 1.36929880922735805310e-1, 5.99832206555887937690e-1, 1.0};
 
 FI_INLINE void ndtri_pq_f64(int n, vd x[], const ndtri_f64_params *w)
 {
@@ -369,8 +332,8 @@ FI_INLINE void ndtri_pq_f64(int n, vd x[], const ndtri_f64_params *w)
         lower[i] = vd_lt(c[i], vd_set1(0.0));
         t[i] = vd_select(lower[i], p, q);
     }
-    horner_f64(n, num, r, ndtri_f64_central_num, 8);
-    horner_f64(n, den, r, ndtri_f64_central_den, 8);
+    horner_f64(n, num, r, fi_ndtri_f64_central_num, 8);
+    horner_f64(n, den, r, fi_ndtri_f64_central_den, 8);
     log_f64(n, t);
     FI_EACH(i, n) {
         vd s = vd_sqrt(vd_sub(vd_select(lower[i], vd_set1(0.0), w->log_offset), t[i]));
@@ -378,10 +341,10 @@ FI_INLINE void ndtri_pq_f64(int n, vd x[], const ndtri_f64_params *w)
         s5[i] = vd_sub(s, vd_set1(5.0));
         near[i] = vd_le(s, vd_set1(5.0));
     }
-    horner_f64(n, mid, s1, ndtri_f64_mid_num, 8);
-    horner_f64(n, mid_den, s1, ndtri_f64_mid_den, 8);
-    horner_f64(n, far, s5, ndtri_f64_far_num, 8);
-    horner_f64(n, far_den, s5, ndtri_f64_far_den, 8);
+    horner_f64(n, mid, s1, fi_ndtri_f64_mid_num, 8);
+    horner_f64(n, mid_den, s1, fi_ndtri_f64_mid_den, 8);
+    horner_f64(n, far, s5, fi_ndtri_f64_far_num, 8);
+    horner_f64(n, far_den, s5, fi_ndtri_f64_far_den, 8);
     FI_EACH(i, n) {
         vd central = vd_div(vd_mul(c[i], num[i]), den[i]);
         vd tail = vd_select(near[i], vd_div(mid[i], mid_den[i]), vd_div(far[i], far_den[i]));

@@ -42,6 +42,79 @@ static inline double fi_u01_open_f64(uint32_t lo, uint32_t hi)
     return (double)(hi >> 11) * 0x1p-21 + ((double)lo + 1.0) * 0x1p-53;
 }
 
+/* ---- polynomial coefficients ---------------------------------------------
+ * Highest degree first, in the order Horner's rule uses them. The scalar
+ * functions below and the SIMD kernels (kernels_simd.h) evaluate these same
+ * tables with the same operations, so the paths cannot drift apart. */
+
+/* Cephes logf (Moshier): log1p(f) = f - f^2/2 + f^3 P(f), f in [sqrt(1/2) - 1, sqrt(2) - 1) */
+static const float fi_log_f32_coef[9] = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f,
+                                         -1.2420140846e-1f, 1.4249322787e-1f, -1.6668057665e-1f,
+                                         2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f};
+/* fdlibm e_log.c: R(z) = w (Lg2 + w (Lg4 + w Lg6)) + z (Lg1 + w (Lg3 + w (Lg5 + w Lg7))), w = z^2 */
+static const double fi_log_f64_even_coef[3] = {1.531383769920937332e-01, 2.222219843214978396e-01,
+                                               3.999999999940941908e-01}; /* Lg6, Lg4, Lg2 */
+static const double fi_log_f64_odd_coef[4] = {1.479819860511658591e-01, 1.818357216161805012e-01,
+                                              2.857142874366239149e-01, 6.666666666666735130e-01}; /* Lg7, Lg5, Lg3, Lg1 */
+/* Cephes sinf/cosf on [-pi/4, pi/4], in z = phi^2 */
+static const float fi_sin_f32_coef[3] = {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f};
+static const float fi_cos_f32_coef[3] = {2.443315711809948e-5f, -1.388731625493765e-3f, 4.166664568298827e-2f};
+/* fdlibm k_sin.c (S6..S1) and k_cos.c (C6..C1) on [-pi/4, pi/4], in z = phi^2 */
+static const double fi_sin_f64_coef[6] = {1.58969099521155010221e-10, -2.50507602534068634195e-08,
+                                          2.75573137070700676789e-06, -1.98412698298579493134e-04,
+                                          8.33333333332248946124e-03, -1.66666666666666324348e-01};
+static const double fi_cos_f64_coef[6] = {-1.13596475577881948265e-11, 2.08757232129817482790e-09,
+                                          -2.75573143513906633035e-07, 2.48015872894767294178e-05,
+                                          -1.38888888888741095749e-03, 4.16666666666666019037e-02};
+/* Wichura AS 241: PPND7 (float) and PPND16 (double), each branch num / den */
+static const float fi_ndtri_f32_central_num[4] = {5.9109374720e+1f, 1.5929113202e+2f, 5.0434271938e+1f, 3.3871327179e+0f};
+static const float fi_ndtri_f32_central_den[4] = {6.7187563600e+1f, 7.8757757664e+1f, 1.7895169469e+1f, 1.0f};
+static const float fi_ndtri_f32_mid_num[4] = {1.7023821103e-1f, 1.3067284816e+0f, 2.7568153900e+0f, 1.4234372777e+0f};
+static const float fi_ndtri_f32_mid_den[3] = {1.2021132975e-1f, 7.3700164250e-1f, 1.0f};
+static const float fi_ndtri_f32_far_num[4] = {1.7337203997e-2f, 4.2868294337e-1f, 3.0812263860e+0f, 6.6579051150e+0f};
+static const float fi_ndtri_f32_far_den[3] = {1.2258202635e-2f, 2.4197894225e-1f, 1.0f};
+static const double fi_ndtri_f64_central_num[8] = {
+    2.5090809287301226727e+3, 3.3430575583588128105e+4, 6.7265770927008700853e+4, 4.5921953931549871457e+4,
+    1.3731693765509461125e+4, 1.9715909503065514427e+3, 1.3314166789178437745e+2, 3.3871328727963666080e+0};
+static const double fi_ndtri_f64_central_den[8] = {
+    5.2264952788528545610e+3, 2.8729085735721942674e+4, 3.9307895800092710610e+4, 2.1213794301586595867e+4,
+    5.3941960214247511077e+3, 6.8718700749205790830e+2, 4.2313330701600911252e+1, 1.0};
+static const double fi_ndtri_f64_mid_num[8] = {
+    7.74545014278341407640e-4, 2.27238449892691845833e-2, 2.41780725177450611770e-1, 1.27045825245236838258e+0,
+    3.64784832476320460504e+0, 5.76949722146069140550e+0, 4.63033784615654529590e+0, 1.42343711074968357734e+0};
+static const double fi_ndtri_f64_mid_den[8] = {
+    1.05075007164441684324e-9, 5.47593808499534494600e-4, 1.51986665636164571966e-2, 1.48103976427480074590e-1,
+    6.89767334985100004550e-1, 1.67638483018380384940e+0, 2.05319162663775882187e+0, 1.0};
+static const double fi_ndtri_f64_far_num[8] = {
+    2.01033439929228813265e-7, 2.71155556874348757815e-5, 1.24266094738807843860e-3, 2.65321895265761230930e-2,
+    2.96560571828504891230e-1, 1.78482653991729133580e+0, 5.46378491116411436990e+0, 6.65790464350110377720e+0};
+static const double fi_ndtri_f64_far_den[8] = {
+    2.04426310338993978564e-15, 1.42151175831644588870e-7, 1.84631831751005468180e-5, 7.86869131145613259100e-4,
+    1.48753612908506148525e-2, 1.36929880922735805310e-1, 5.99832206555887937690e-1, 1.0};
+
+/* ln 2 split so that e * hi is exact for the exponents e of (0, 1] */
+#define FI_LN2_HI_F32 0.693359375f
+#define FI_LN2_LO_F32 -2.12194440e-4f
+#define FI_LN2_HI_F64 6.93147180369123816490e-01
+#define FI_LN2_LO_F64 1.90821492927058770002e-10
+
+/* c[0] x^(n-1) + ... + c[n-1] by Horner's rule: p = p * x + c[k] */
+static inline float fi_horner_f32(float x, const float *c, int n)
+{
+    float p = c[0];
+    for (int k = 1; k < n; k++)
+        p = p * x + c[k];
+    return p;
+}
+
+static inline double fi_horner_f64(double x, const double *c, int n)
+{
+    double p = c[0];
+    for (int k = 1; k < n; k++)
+        p = p * x + c[k];
+    return p;
+}
+
 /* Natural log of x in (0, 1] (normal positive floats only: fi_u01_open_* never
  * produce less than 2^-24 or 2^-53). x = m * 2^e with m in [sqrt(1/2), sqrt(2)),
  * log(x) = e*ln2 + log1p(m - 1); the exponent split keeps the ln2 product
@@ -56,19 +129,11 @@ static inline float fi_log_f32(float x)
     float f = m - 1.0f;
     float fe = (float)e;
     float z = f * f;
-    float p = 7.0376836292e-2f;
-    p = p * f + -1.1514610310e-1f;
-    p = p * f + 1.1676998740e-1f;
-    p = p * f + -1.2420140846e-1f;
-    p = p * f + 1.4249322787e-1f;
-    p = p * f + -1.6668057665e-1f;
-    p = p * f + 2.0000714765e-1f;
-    p = p * f + -2.4999993993e-1f;
-    p = p * f + 3.3333331174e-1f;
+    float p = fi_horner_f32(f, fi_log_f32_coef, 9);
     float y = p * f * z;
-    y = y + fe * -2.12194440e-4f;
+    y = y + fe * FI_LN2_LO_F32;
     y = y + -0.5f * z;
-    return (f + y) + fe * 0.693359375f;
+    return (f + y) + fe * FI_LN2_HI_F32;
 }
 
 /* log for double, same reduction; fdlibm's e_log.c kernel:
@@ -84,11 +149,11 @@ static inline double fi_log_f64(double x)
     double s = f / (2.0 + f);
     double z = s * s;
     double w = z * z;
-    double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
-    double t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+    double t1 = w * fi_horner_f64(w, fi_log_f64_even_coef, 3);
+    double t2 = z * fi_horner_f64(w, fi_log_f64_odd_coef, 4);
     double r = t2 + t1;
     double hfsq = 0.5 * f * f;
-    return de * 6.93147180369123816490e-01 - ((hfsq - (s * (hfsq + r) + de * 1.90821492927058770002e-10)) - f);
+    return de * FI_LN2_HI_F64 - ((hfsq - (s * (hfsq + r) + de * FI_LN2_LO_F64)) - f);
 }
 
 /* sin and cos of 2*pi*k/2^24 for a 24-bit integer k, with no range
@@ -102,14 +167,8 @@ static inline void fi_sincos_turn24_f32(uint32_t k, float *s_out, float *c_out)
     int32_t fi = (int32_t)(rounded & ((1u << 22) - 1u)) - (1 << 21);
     float phi = ((float)fi * 0x1p-22f) * 1.57079632679489661923f;
     float z = phi * phi;
-    float sp = -1.9515295891e-4f;
-    sp = sp * z + 8.3321608736e-3f;
-    sp = sp * z + -1.6666654611e-1f;
-    sp = sp * z * phi + phi;
-    float cp = 2.443315711809948e-5f;
-    cp = cp * z + -1.388731625493765e-3f;
-    cp = cp * z + 4.166664568298827e-2f;
-    cp = cp * z * z + (-0.5f * z + 1.0f);
+    float sp = fi_horner_f32(z, fi_sin_f32_coef, 3) * z * phi + phi;
+    float cp = fi_horner_f32(z, fi_cos_f32_coef, 3) * z * z + (-0.5f * z + 1.0f);
     /* theta = q*pi/2 + phi: odd q swaps sin and cos; signs by quadrant */
     uint32_t swap = q & 1u;
     uint32_t sin_neg = (q >> 1) << 31;
@@ -131,9 +190,8 @@ static inline void fi_sincos_turn53_f64(uint32_t lo, uint32_t hi, double *s_out,
     double rem = (double)(int32_t)((khi & ((1u << 19) - 1u)) - (1u << 18)) * 0x1p-19 + (double)lo * 0x1p-51;
     double phi = rem * 1.57079632679489661923;
     double z = phi * phi;
-    double sr = 8.33333333332248946124e-03 + z * (-1.98412698298579493134e-04 + z * (2.75573137070700676789e-06 + z * (-2.50507602534068634195e-08 + z * 1.58969099521155010221e-10)));
-    double sp = phi + (z * phi) * (-1.66666666666666324348e-01 + z * sr);
-    double cr = z * (4.16666666666666019037e-02 + z * (-1.38888888888741095749e-03 + z * (2.48015872894767294178e-05 + z * (-2.75573143513906633035e-07 + z * (2.08757232129817482790e-09 + z * -1.13596475577881948265e-11)))));
+    double sp = phi + (z * phi) * fi_horner_f64(z, fi_sin_f64_coef, 6);
+    double cr = z * fi_horner_f64(z, fi_cos_f64_coef, 6);
     double hz = 0.5 * z;
     double w = 1.0 - hz;
     double cp = w + (((1.0 - w) - hz) + z * cr);
@@ -186,19 +244,15 @@ static inline float fi_ndtri_pq_f32(float u, float p0, float c0, float dp, float
     float q = q1 + (1.0f - u) * dq;
     /* central branch */
     float r = 0.180625f - c * c;
-    float num = ((5.9109374720e+1f * r + 1.5929113202e+2f) * r + 5.0434271938e+1f) * r + 3.3871327179e+0f;
-    float den = ((6.7187563600e+1f * r + 7.8757757664e+1f) * r + 1.7895169469e+1f) * r + 1.0f;
-    float central = c * num / den;
+    float central = c * fi_horner_f32(r, fi_ndtri_f32_central_num, 4) / fi_horner_f32(r, fi_ndtri_f32_central_den, 4);
     /* tail branch: s = sqrt(-log(min(P, 1 - P))) */
     int lower = c < 0.0f;
     float t = lower ? p : q;
     float s = __builtin_sqrtf((lower ? 0.0f : log_offset) - fi_log_f32(t));
     float s1 = s - 1.6f;
-    float mid = (((1.7023821103e-1f * s1 + 1.3067284816e+0f) * s1 + 2.7568153900e+0f) * s1 + 1.4234372777e+0f)
-              / ((1.2021132975e-1f * s1 + 7.3700164250e-1f) * s1 + 1.0f);
+    float mid = fi_horner_f32(s1, fi_ndtri_f32_mid_num, 4) / fi_horner_f32(s1, fi_ndtri_f32_mid_den, 3);
     float s5 = s - 5.0f;
-    float far = (((1.7337203997e-2f * s5 + 4.2868294337e-1f) * s5 + 3.0812263860e+0f) * s5 + 6.6579051150e+0f)
-              / ((1.2258202635e-2f * s5 + 2.4197894225e-1f) * s5 + 1.0f);
+    float far = fi_horner_f32(s5, fi_ndtri_f32_far_num, 4) / fi_horner_f32(s5, fi_ndtri_f32_far_den, 3);
     float tail = s <= 5.0f ? mid : far;
     tail = lower ? -tail : tail;
     return (c <= 0.425f && c >= -0.425f) ? central : tail;
@@ -210,30 +264,14 @@ static inline double fi_ndtri_pq_f64(double u, double p0, double c0, double dp, 
     double c = c0 + u * dp;
     double q = q1 + (1.0 - u) * dq;
     double r = 0.180625 - c * c;
-    double num = ((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r
-                 + 4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r
-                 + 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0;
-    double den = ((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r
-                 + 2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r
-                 + 4.2313330701600911252e+1) * r + 1.0;
-    double central = c * num / den;
+    double central = c * fi_horner_f64(r, fi_ndtri_f64_central_num, 8) / fi_horner_f64(r, fi_ndtri_f64_central_den, 8);
     int lower = c < 0.0;
     double t = lower ? p : q;
     double s = __builtin_sqrt((lower ? 0.0 : log_offset) - fi_log_f64(t));
     double s1 = s - 1.6;
-    double mid = ((((((7.74545014278341407640e-4 * s1 + 2.27238449892691845833e-2) * s1 + 2.41780725177450611770e-1) * s1
-                 + 1.27045825245236838258e+0) * s1 + 3.64784832476320460504e+0) * s1 + 5.76949722146069140550e+0) * s1
-                 + 4.63033784615654529590e+0) * s1 + 1.42343711074968357734e+0;
-    mid = mid / ((((((((1.05075007164441684324e-9 * s1 + 5.47593808499534494600e-4) * s1 + 1.51986665636164571966e-2) * s1
-                 + 1.48103976427480074590e-1) * s1 + 6.89767334985100004550e-1) * s1 + 1.67638483018380384940e+0) * s1
-                 + 2.05319162663775882187e+0) * s1 + 1.0));
+    double mid = fi_horner_f64(s1, fi_ndtri_f64_mid_num, 8) / fi_horner_f64(s1, fi_ndtri_f64_mid_den, 8);
     double s5 = s - 5.0;
-    double far = ((((((2.01033439929228813265e-7 * s5 + 2.71155556874348757815e-5) * s5 + 1.24266094738807843860e-3) * s5
-                 + 2.65321895265761230930e-2) * s5 + 2.96560571828504891230e-1) * s5 + 1.78482653991729133580e+0) * s5
-                 + 5.46378491116411436990e+0) * s5 + 6.65790464350110377720e+0;
-    far = far / ((((((((2.04426310338993978564e-15 * s5 + 1.42151175831644588870e-7) * s5 + 1.84631831751005468180e-5) * s5
-                 + 7.86869131145613259100e-4) * s5 + 1.48753612908506148525e-2) * s5 + 1.36929880922735805310e-1) * s5
-                 + 5.99832206555887937690e-1) * s5 + 1.0));
+    double far = fi_horner_f64(s5, fi_ndtri_f64_far_num, 8) / fi_horner_f64(s5, fi_ndtri_f64_far_den, 8);
     double tail = s <= 5.0 ? mid : far;
     tail = lower ? -tail : tail;
     return (c <= 0.425 && c >= -0.425) ? central : tail;
