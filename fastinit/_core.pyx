@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Thin layer over the C kernels: checks the buffer, releases the GIL, fills
 the output in chunks (checking for Ctrl-C between them) and exposes ISA
-selection. Argument validation proper lives in fastinit._api."""
+selection. Argument validation proper lives in fastinit._plan."""
 from cpython.exc cimport PyErr_CheckSignals
 from libc.stdint cimport uint32_t, uint64_t
 
