@@ -48,6 +48,10 @@ cdef extern from "src/fastinit.h" nogil:
 
     int fi_fill(void *out, const fi_layout *layout, uint64_t e0, uint64_t e1,
                 const fi_request *req, int nthreads) noexcept
+    ctypedef struct fi_fill_info:
+        fi_isa isa
+        int threads
+    fi_fill_info fi_last_fill_info() noexcept
     void fi_philox4x32(int rounds, const uint32_t *ctr_in, const uint32_t *key,
                        uint32_t *out) noexcept
     void fi_eval_log_f32(const float *x, float *y, size_t n) noexcept

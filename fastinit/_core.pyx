@@ -7,6 +7,7 @@ from libc.stdint cimport uint32_t, uint64_t
 
 cimport numpy as cnp
 import numpy as np
+from threading import local
 from time import perf_counter
 
 cnp.import_array()
@@ -81,19 +82,43 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     data = <char *>cnp.PyArray_DATA(out)
     e0 = 0
     chunk = FIRST_CHUNK_PER_THREAD * <uint64_t>nthreads
+    cdef fi_fill_info info
+    cdef int most_threads = 0, chunks = 0
+    _last_fill.info = None
     while e0 < total:
         e1 = e0 + chunk if total - e0 > chunk else total
         if e1 < total:  # more chunks follow: time this one to size the next
             started = perf_counter()
         with nogil:
             ok = fi_fill(data, &lay, e0, e1, &req, nthreads)
+            info = fi_last_fill_info()
         if ok == 0:
             raise TypeError(f"no kernel for {dist} with dtype {out.dtype}")
+        chunks += 1
+        most_threads = max(most_threads, info.threads)
+        _last_fill.info = (info.isa, most_threads, chunks)
         if e1 < total:
             chunk = next_chunk(e1 - e0, perf_counter() - started)
             PyErr_CheckSignals()
         e0 = e1
     return out
+
+
+# per Python thread: what the last fill() on it did (see last_fill_info)
+_last_fill = local()
+
+
+def last_fill_info():
+    """What the C core really did in the last fill() on this thread, for
+    tests: ``{"isa": path whose kernels ran, "threads": the most threads any
+    chunk used (the calling thread included; 1 = it ran alone), "chunks":
+    fi_fill calls}``; None if this thread has not filled anything yet (or the
+    last fill() was empty or failed)."""
+    info = getattr(_last_fill, "info", None)
+    if info is None:
+        return None
+    isa, threads, chunks = info
+    return {"isa": fi_isa_name(<fi_isa>isa).decode(), "threads": threads, "chunks": chunks}
 
 
 cdef fi_dtype _dtype_code(cnp.ndarray out) except *:

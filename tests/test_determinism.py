@@ -31,11 +31,27 @@ def _same_bits(a, b):
     np.testing.assert_array_equal(a.view(f"u{a.itemsize}"), b.view(f"u{b.itemsize}"))
 
 
+def threads_used():
+    """The threads the C core really ran the last fill on (caller included)."""
+    return _core.last_fill_info()["threads"]
+
+
 @pytest.mark.parametrize("gen", GENS, ids=GEN_IDS)
 def test_thread_count_does_not_change_bits(gen):
     one = gen(THREADED_N, 77, threads=1)
+    assert threads_used() == 1
     for threads in (2, 3, 4):
         _same_bits(gen(THREADED_N, 77, threads=threads), one)
+        assert threads_used() == threads
+
+
+def test_small_arrays_stay_on_the_calling_thread():
+    """Under 2**17 elements no other thread is started, whatever threads= says."""
+    for n in (1, 4097, 2**17 - 1):
+        fastinit.normal(n, 3, threads=8)
+        assert threads_used() == 1
+    fastinit.normal(2**17, 3, threads=8)
+    assert threads_used() == 2
 
 
 def test_threads_match_reference():
@@ -58,6 +74,7 @@ def test_env_thread_count_does_not_change_bits(monkeypatch, threads):
     default = fastinit.normal(THREADED_N, 9)
     monkeypatch.setenv("FASTINIT_NUM_THREADS", threads)
     _same_bits(fastinit.normal(THREADED_N, 9), default)
+    assert threads_used() == int(threads)  # the variable is honoured, not just read
     _same_bits(fastinit.he_uniform((512, 513), 9), fastinit.he_uniform((512, 513), 9, threads=2))
 
 

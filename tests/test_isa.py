@@ -59,8 +59,13 @@ def isa(request):
 
 
 def gen(isa, fn, *args, **kw):
+    """fn(*args, **kw) on the path isa, checking that isa's kernels really ran
+    (get_isa() alone would not notice a dispatcher that ignores it)."""
     _core.set_isa(isa)
-    return fn(*args, **kw)
+    result = fn(*args, **kw)
+    if result.size:
+        assert _core.last_fill_info()["isa"] == isa
+    return result
 
 
 def assert_same_bits(a, b):
@@ -175,6 +180,7 @@ def test_thread_counts(isa, name, fn, dtype):
     want = gen("scalar", fn, n, 11, dtype=dtype, threads=1)
     for threads in (1, 2, 3):
         assert_same_bits(want, gen(isa, fn, n, 11, dtype=dtype, threads=threads))
+        assert _core.last_fill_info()["threads"] == threads
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -63,6 +63,16 @@ typedef struct {
  * number of threads used, 0 if the (dist, dtype) pair does not exist. */
 int fi_fill(void *out, const fi_layout *layout, uint64_t e0, uint64_t e1, const fi_request *req, int nthreads);
 
+/* What the last fi_fill on the calling thread really did, so tests observe
+ * the mechanism and not only the output: the ISA whose kernel table supplied
+ * the kernel, and the threads that took part (the calling thread included).
+ * A thread-local record, two stores per fill: cheap enough for release. */
+typedef struct {
+    fi_isa isa;
+    int threads;
+} fi_fill_info;
+fi_fill_info fi_last_fill_info(void);
+
 /* Philox4x32 with R rounds, for known-answer tests. */
 void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], uint32_t out[4]);
 

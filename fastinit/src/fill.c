@@ -94,10 +94,17 @@ void fi_philox4x32(int rounds, const uint32_t ctr_in[4], const uint32_t key[2], 
 /* The kernel of the current ISA for (dist, dtype); the scalar one where that
  * ISA has none (every ISA path reproduces the scalar bits, so mixing is safe
  * and a new distribution works before it has SIMD variants). */
-static fi_group_fn kernel_for(fi_dist dist, fi_dtype dtype)
+static fi_group_fn kernel_for(fi_dist dist, fi_dtype dtype, fi_isa *from)
 {
-    fi_group_fn fn = kernel_tables[fi_get_isa()]->fn[dist][dtype];
-    return fn ? fn : fi_kernels_scalar.fn[dist][dtype];
+    fi_isa isa = fi_get_isa();
+    fi_group_fn fn = kernel_tables[isa]->fn[dist][dtype];
+    if (!fn) {
+        isa = FI_ISA_SCALAR;
+        fn = fi_kernels_scalar.fn[dist][dtype];
+    }
+    if (from)
+        *from = isa;
+    return fn;
 }
 
 /* ---- float16 / bfloat16 ------------------------------------------------ */
@@ -111,7 +118,7 @@ static fi_group_fn kernel_for(fi_dist dist, fi_dtype dtype)
  * representable in the half dtype, so rounding cannot cross it. */
 static void half_groups(void *dst, uint64_t g0, uint64_t ngroups, const fi_request *req)
 {
-    fi_group_fn fn32 = kernel_for(req->dist, FI_F32);
+    fi_group_fn fn32 = kernel_for(req->dist, FI_F32, NULL);
     float block[HALF_BLOCK_GROUPS * FI_GROUP_U32];
     uint16_t *out = (uint16_t *)dst;
     fi_request req32 = *req;
@@ -242,15 +249,21 @@ static void *run_job(void *arg)
 #define FI_BLOCKS_PER_THREAD 16          /* enough for a busy core to matter little */
 #define FI_MIN_BLOCK_ELEMENTS (1u << 16) /* a block costs far more than its claim */
 
+static _Thread_local fi_fill_info last_fill = {FI_ISA_SCALAR, 0};
+
+fi_fill_info fi_last_fill_info(void) { return last_fill; }
+
 int fi_fill(void *out, const fi_layout *lay, uint64_t e0, uint64_t e1, const fi_request *req_in, int nthreads)
 {
     fi_group_fn fn;
+    last_fill.threads = 0;
     if (is_half(req_in->dtype))
-        fn = kernel_for(req_in->dist, FI_F32) ? half_groups : NULL;
+        fn = kernel_for(req_in->dist, FI_F32, &last_fill.isa) ? half_groups : NULL;
     else
-        fn = kernel_for(req_in->dist, req_in->dtype);
+        fn = kernel_for(req_in->dist, req_in->dtype, &last_fill.isa);
     if (!fn)
         return 0;
+    last_fill.threads = 1;
     if (e1 <= e0)
         return 1;
     uint64_t total = e1 - e0;
@@ -283,5 +296,6 @@ int fi_fill(void *out, const fi_layout *lay, uint64_t e0, uint64_t e1, const fi_
     run_job(&job);
     for (int i = 1; i < started; i++)
         pthread_join(ids[i], NULL);
+    last_fill.threads = started;
     return started;
 }
