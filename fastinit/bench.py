@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import fastinit
+from fastinit import bench_models
 
 SIZES = {"64x64": (64, 64), "1e6": (1000, 1000), "1e7": (10000, 1000), "1e8": (10000, 10000)}
 INITIALIZERS = ("he_normal", "glorot_uniform", "lecun_normal")
@@ -123,14 +124,7 @@ CONTENDERS = {
 
 
 def available(contender: str) -> bool:
-    module = CONTENDERS[contender][1]
-    if module is None:
-        return True
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
+    return bench_models.importable(CONTENDERS[contender][1])
 
 
 def make_call(contender: str, case: Case):
@@ -144,9 +138,10 @@ def all_cases(sizes=tuple(SIZES), dtypes=("float32", "float64"), targets=("fresh
     return [Case(i, d, s, t) for s in sizes for i in INITIALIZERS for d in dtypes for t in targets]
 
 
-def time_call(fn, min_time: float, max_repeat: int) -> float:
-    """Median seconds per call over repeats lasting about min_time (after one warm-up call)."""
-    fn()
+def time_call(fn, min_time: float, max_repeat: int, warmup: bool = True) -> float:
+    """Median seconds per call over repeats lasting about min_time (after one warm-up call if warmup)."""
+    if warmup:
+        fn()
     times = []
     start = time.perf_counter()
     while len(times) < max_repeat and (len(times) < 3 or time.perf_counter() - start < min_time):
@@ -178,6 +173,30 @@ def run_table(cases, contenders, min_time=0.2, max_repeat=50, file=sys.stdout):
                   f"{vs_numpy:8.1f}x {floor:7.2f}x", file=file)
             rows.append((case, name, t))
         print(file=file)
+    return rows
+
+
+def run_models(models, contenders, repeats=3, file=sys.stdout):
+    """Time initializing every parameter of each model (fastinit.bench_models).
+    No warm-up call: every run allocates its model afresh, and available()
+    has already imported torch."""
+    print("Whole models (float32, fresh arrays; median of a few runs): BERT-base as Hugging Face "
+          "initializes it, ResNet-50 as torchvision does", file=file)
+    header = f"{'model':11s} {'params':>11s} {'contender':17s} {'ms':>9s} {'ns/param':>9s} {'vs numpy':>9s} {'x floor':>8s}"
+    print(header, file=file)
+    print("-" * len(header), file=file)
+    rows = []
+    for model in models:
+        n = bench_models.n_params(model)
+        times = {name: time_call(bench_models.make_call(name, model), 0.0, repeats, warmup=False)
+                 for name in contenders if bench_models.available(name)}
+        for name, t in times.items():
+            vs_numpy = times["numpy"] / t if "numpy" in times else float("nan")
+            floor = t / times["memory-floor"] if "memory-floor" in times else float("nan")
+            print(f"{model:11s} {n:11,d} {name:17s} {t * 1e3:9.1f} {t / n * 1e9:9.3f} {vs_numpy:8.1f}x {floor:7.2f}x",
+                  file=file)
+            rows.append((model, name, t))
+    print(file=file)
     return rows
 
 
@@ -220,6 +239,11 @@ def main(argv=None) -> int:
     parser.add_argument("--targets", default="fresh,out", help="fresh and/or out (default: %(default)s)")
     parser.add_argument("--initializers", default=",".join(INITIALIZERS), help="default: %(default)s")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="default: %(default)s")
+    parser.add_argument("--models", default="resnet50",
+                        help=f"whole models to initialize, from {list(bench_models.MODELS)}, '' for none "
+                             "(default: %(default)s; bert-base adds ~10 s)")
+    parser.add_argument("--model-contenders", default=",".join(bench_models.CONTENDERS),
+                        help="default: %(default)s")
     parser.add_argument("--no-showcase", action="store_true",
                         help="skip the table of initialized arrays (std vs formula)")
     parser.add_argument("--min-time", type=float, default=0.2,
@@ -238,10 +262,14 @@ def main(argv=None) -> int:
     targets = pick(args.targets, ("fresh", "out"), "target")
     inits = pick(args.initializers, INITIALIZERS, "initializer")
     contenders = pick(args.contenders, CONTENDERS, "contender")
+    models = pick(args.models, bench_models.MODELS, "model")
+    model_contenders = pick(args.model_contenders, bench_models.CONTENDERS, "model contender")
     cases = [c for c in all_cases(sizes, dtypes, targets) if c.initializer in inits]
     if not args.no_showcase:
         print_showcase()
     run_table(cases, contenders, min_time=args.min_time)
+    if models:
+        run_models(models, model_contenders)
     return 0
 
 
