@@ -151,13 +151,23 @@ def time_call(fn, min_time: float, max_repeat: int, warmup: bool = True) -> floa
     return statistics.median(times)
 
 
+def _relative(times, t):
+    """(NumPy's time / t, t / the memory floor's time); nan where not timed."""
+    nan = float("nan")
+    return (times["numpy"] / t if "numpy" in times else nan,
+            t / times["memory-floor"] if "memory-floor" in times else nan)
+
+
+def _print_header(header, file):
+    print(header, file=file)
+    print("-" * len(header), file=file)
+
+
 def run_table(cases, contenders, min_time=0.2, max_repeat=50, file=sys.stdout):
     """Time every contender on every case and print one table per case."""
     print(f"fastinit {fastinit.__version__}, numpy {np.__version__}; median of repeats; "
           "GB/s counts output bytes; 'x floor' = time / memory-floor time", file=file)
-    header = f"{'case':38s} {'contender':17s} {'ns/elem':>9s} {'GB/s':>7s} {'vs numpy':>9s} {'x floor':>8s}"
-    print(header, file=file)
-    print("-" * len(header), file=file)
+    _print_header(f"{'case':38s} {'contender':17s} {'ns/elem':>9s} {'GB/s':>7s} {'vs numpy':>9s} {'x floor':>8s}", file)
     rows = []
     for case in cases:
         n = math.prod(case.shape)
@@ -167,8 +177,7 @@ def run_table(cases, contenders, min_time=0.2, max_repeat=50, file=sys.stdout):
             if available(name):
                 times[name] = time_call(make_call(name, case), min_time, max_repeat)
         for name, t in times.items():
-            vs_numpy = times["numpy"] / t if "numpy" in times else float("nan")
-            floor = t / times["memory-floor"] if "memory-floor" in times else float("nan")
+            vs_numpy, floor = _relative(times, t)
             print(f"{case.group:38s} {name:17s} {t / n * 1e9:9.3f} {nbytes / t / 1e9:7.2f} "
                   f"{vs_numpy:8.1f}x {floor:7.2f}x", file=file)
             rows.append((case, name, t))
@@ -182,17 +191,15 @@ def run_models(models, contenders, repeats=3, file=sys.stdout):
     has already imported torch."""
     print("Whole models (float32, fresh arrays; median of a few runs): BERT-base as Hugging Face "
           "initializes it, ResNet-50 as torchvision does", file=file)
-    header = f"{'model':11s} {'params':>11s} {'contender':17s} {'ms':>9s} {'ns/param':>9s} {'vs numpy':>9s} {'x floor':>8s}"
-    print(header, file=file)
-    print("-" * len(header), file=file)
+    _print_header(f"{'model':11s} {'params':>11s} {'contender':17s} {'ms':>9s} {'ns/param':>9s} {'vs numpy':>9s} "
+                  f"{'x floor':>8s}", file)
     rows = []
     for model in models:
         n = bench_models.n_params(model)
         times = {name: time_call(bench_models.make_call(name, model), 0.0, repeats, warmup=False)
                  for name in contenders if bench_models.available(name)}
         for name, t in times.items():
-            vs_numpy = times["numpy"] / t if "numpy" in times else float("nan")
-            floor = t / times["memory-floor"] if "memory-floor" in times else float("nan")
+            vs_numpy, floor = _relative(times, t)
             print(f"{model:11s} {n:11,d} {name:17s} {t * 1e3:9.1f} {t / n * 1e9:9.3f} {vs_numpy:8.1f}x {floor:7.2f}x",
                   file=file)
             rows.append((model, name, t))
