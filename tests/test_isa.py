@@ -195,11 +195,28 @@ def test_normal_finite_and_extreme_tails(isa, dtype):
     assert 4.5 < float(np.abs(got).max()) < 7.0
 
 
+def test_ci_expected_paths_are_supported():
+    """CI declares the paths its CPU has (FASTINIT_EXPECT_ISAS, from
+    tools/cpu_isas.py): a build without the SIMD kernels, or a detection that
+    misses them, fails here rather than skipping every SIMD test."""
+    expected = [name.strip() for name in os.environ.get("FASTINIT_EXPECT_ISAS", "").split(",") if name.strip()]
+    if not expected:
+        pytest.skip("FASTINIT_EXPECT_ISAS is not set (CI sets it: python tools/cpu_isas.py)")
+    missing = [name for name in expected if name not in _core.supported_isas()]
+    assert not missing, f"this CPU has {expected} but fastinit supports only {_core.supported_isas()}"
+
+
 def test_forced_path_is_used():
-    for name in _core.supported_isas():
-        _core.set_isa(name)
-        assert _core.get_isa() == name
-    _core.set_isa(_core.best_isa())
+    """Forcing a path (scalar included) runs that path's kernels, for every
+    kernel and the half dtypes (which run the float32 kernels)."""
+    before = _core.get_isa()
+    try:
+        for name in _core.supported_isas():
+            for _, fn, dtype in KERNEL_KINDS + [("normal_f16", KERNEL_KINDS[3][1], np.float16)]:
+                gen(name, fn, 100, 1, dtype=dtype)
+            assert _core.get_isa() == name
+    finally:
+        _core.set_isa(before)
 
 
 def test_set_isa_rejects_unknown_name():

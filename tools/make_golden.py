@@ -33,15 +33,41 @@ SEED, STREAM = 2026, 7
 SHAPES = [(37, 129), (3, 3, 16, 32)]
 
 
+# Truncated-normal windows reaching every branch of the inverse CDF: one-sided
+# tail, far tail (s > 5) above and mirrored below, beyond 10 std, narrow
+# around and off the mean (a, b absolute: mean -1.5, std 0.25 for the last).
+TRUNCATED_WINDOWS = [{"a": 3.0, "b": 4.0}, {"a": 6.0, "b": 50.0}, {"a": -50.0, "b": -6.5},
+                     {"a": 10.0, "b": 10.5}, {"a": -1e-3, "b": 1e-3},
+                     {"mean": -1.5, "std": 0.25, "a": -1.0, "b": -0.9}]
+# Row ids for axis 0 (valid for every pinned shape): any order, repeats, negative.
+ROW_IDS = {"index": [2, 0, 2, -1, 1]}
+# He/Glorot options besides the defaults
+HE_OPTIONS = [{"mode": "fan_out"}, {"layout": "torch"}, {"gain": 0.5}]
+GLOROT_OPTIONS = [{"layout": "torch"}, {"gain": 0.5}]
+TRUNCATED = {"distribution": "truncated_normal"}
+
+
 def _parameter_variants(name):
     """Keyword arguments pinned for initializer name besides its defaults."""
     if name == "uniform":
-        return [{}, {"low": -3.0, "high": 5.0}]
+        return [{}, {"low": -3.0, "high": 5.0}, ROW_IDS]
     if name == "normal":
         return [{}, {"mean": 1.0, "std": 2.0}]
+    if name == "truncated_normal":
+        return [{}, *TRUNCATED_WINDOWS, ROW_IDS]
+    if name == "bits":
+        return [{}, ROW_IDS]
     if name == "variance_scaling":
         return [{"scale": 0.5, "mode": mode, "distribution": dist}
                 for dist in fastinit.initializers.DISTRIBUTIONS for mode in ("fan_in", "fan_avg")]
+    if name == "he_normal":
+        return [{}, *HE_OPTIONS, TRUNCATED, ROW_IDS]
+    if name == "he_uniform":
+        return [{}, *HE_OPTIONS]
+    if name == "glorot_normal":
+        return [{}, *GLOROT_OPTIONS, TRUNCATED]
+    if name == "glorot_uniform":
+        return [{}, *GLOROT_OPTIONS]
     return [{}]
 
 
