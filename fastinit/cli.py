@@ -1,34 +1,74 @@
 """The ``fastinit`` command line: generate, bench, demo.
 
-``fastinit generate`` writes a standard ``.npy`` chunk by chunk: each chunk (a
-contiguous run of the file, see ``chunk_plan``) is the core call with ``index=``
-written straight into a memory map of its own part of the file, flushed and
-unmapped before the next one, so peak memory is about one chunk whatever the
-table size. After each flushed chunk a small ``OUT.progress`` file records how
-many elements are done; ``--resume`` continues
-from there, and since every value is a pure function of (seed, stream,
-position) the result equals a one-shot run.
+``fastinit generate`` writes a standard ``.npy`` chunk by chunk (a chunk is a
+contiguous run of the file, see ``chunk_plan``): each chunk is the core call
+with ``index=`` into one reused buffer of at most ``--chunk-mb``, written at
+its offset, so peak memory is about one chunk whatever the table size.
+
+It never loses or fakes data:
+
+* the table is written to ``OUT.partial`` and renamed to ``OUT`` only after
+  every chunk is written and fsynced (then the directory is fsynced), so
+  ``OUT`` is never a half-written table; an existing ``OUT`` is replaced only
+  with ``--force``;
+* after each chunk is on disk (``fdatasync``), ``OUT.progress`` records how
+  many leading elements are final, with everything that determines the bits;
+  ``--resume`` checks those fields and the partial file's header, then writes
+  only the chunks not yet done. Every value is a pure function of (seed,
+  stream, position), so the result equals a one-shot run;
+* every failure is one line on stderr: exit status 2 for a usage error
+  (nothing written), 1 for an I/O error or a damaged partial run, 130 for
+  Ctrl-C (the partial run is kept and ``--resume`` continues it).
 """
 from __future__ import annotations
 
 import argparse
 import inspect
+import io
 import json
 import math
 import os
+import re
 import sys
 
 import numpy as np
 
 import fastinit
 
+PARTIAL_SUFFIX = ".partial"
 PROGRESS_SUFFIX = ".progress"
+PROGRESS_FORMAT = 1
 DEFAULT_CHUNK_MB = 64
+# Initializers whose blocks are not independent (one QR factors the whole
+# matrix): computed once per run in memory, then written chunk by chunk.
+WHOLE_TABLE = ("orthogonal",)
+# Options whose value may start with "-" followed by a digit ("--shape -5,16",
+# "--in-axis -3,-2"): argparse would read such a value as an option.
+NEGATIVE_VALUED = ("--shape", "--rows", "--in-axis", "--out-axis", "--batch-axis")
+
+
+class CommandError(Exception):
+    """A failure reported as one line on stderr with an exit status:
+    2 usage (nothing written), 1 I/O or damaged partial run."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+def _parse_axes(text: str):
+    """'-2' -> -2, '0,1' -> (0, 1): one axis or a tuple of axes."""
+    try:
+        axes = tuple(int(a) for a in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"axes must be an int or comma-separated ints like 0,1, got {text!r}")
+    return axes[0] if len(axes) == 1 else axes
+
 
 # Initializer options: (flag, keyword, type, help). A flag is accepted for an
 # initializer whose signature has the keyword.
 OPTIONS = (
-    ("--gain", "gain", float, "gain factor (glorot_*, he_*)"),
+    ("--gain", "gain", float, "gain factor (glorot_*, he_*, orthogonal)"),
     ("--a", "a", float, "he_*: negative slope of leaky_relu; truncated_normal: lower bound"),
     ("--b", "b", float, "truncated_normal: upper bound"),
     ("--mode", "mode", str, "he_*, variance_scaling: fan_in, fan_out, fan_avg or fan_geo_avg"),
@@ -43,13 +83,17 @@ OPTIONS = (
     ("--layout", "layout", str, "fan layout: omit for (..., in, out), 'torch' for (out, in, *kernel)"),
     ("--fan-in", "fan_in", float, "override the computed fan_in"),
     ("--fan-out", "fan_out", float, "override the computed fan_out"),
-    ("--in-axis", "in_axis", int, "axis of the inputs (default -2)"),
-    ("--out-axis", "out_axis", int, "axis of the outputs (default -1)"),
+    ("--in-axis", "in_axis", _parse_axes, "axis or comma-separated axes of the inputs (default -2)"),
+    ("--out-axis", "out_axis", _parse_axes, "axis or comma-separated axes of the outputs (default -1)"),
+    ("--batch-axis", "batch_axis", _parse_axes, "axis or comma-separated axes left out of both fans "
+                                                "(default none)"),
 )
+AXIS_OPTIONS = ("in_axis", "out_axis", "batch_axis")
 
 
 def chunkable_initializers() -> dict:
-    """Every public generator that can make one block alone (has index=)."""
+    """The initializers ``generate`` offers, by name: every public generator
+    that can make one block alone (has ``index=``)."""
     names = {}
     for name in fastinit.__all__:
         fn = getattr(fastinit, name)
@@ -60,9 +104,13 @@ def chunkable_initializers() -> dict:
 
 def _parse_shape(text: str) -> tuple:
     try:
-        return tuple(int(d) for d in text.replace("x", ",").split(",") if d.strip())
+        shape = tuple(int(d) for d in text.replace("x", ",").split(",") if d.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"shape must be comma-separated ints like 50000000,128, got {text!r}")
+        shape = None
+    if not shape or min(shape) < 0:
+        raise argparse.ArgumentTypeError(
+            f"shape must be comma-separated ints >= 0 like 50000000,128, got {text!r}")
+    return shape
 
 
 def _parse_rows(text: str) -> tuple:
@@ -75,8 +123,15 @@ def _parse_rows(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"rows must be A:B (either may be empty), got {text!r}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (argparse prints the whole usage first)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fastinit",
         description="Fast, reproducible neural-network weight initialization (Philox4x32-10).")
     parser.add_argument("--version", action="version", version=f"fastinit {fastinit.__version__}")
@@ -86,19 +141,30 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser(
         "generate", help="write an initialized table to a .npy file, chunk by chunk",
         description="Write NAME(shape, seed, ...) to a standard .npy file chunk by chunk (bounded memory, "
-                    "progress bar with the 'cli' extra). The file equals numpy.save of the in-memory array.",
+                    "progress bar with the 'cli' extra). The file equals numpy.save of the in-memory array "
+                    "(bfloat16: header descr 'bfloat16', read back by numpy.load once ml_dtypes is imported). "
+                    "It is written as OUTPUT.partial and renamed to OUTPUT when complete; OUTPUT.progress "
+                    "records the finished part for --resume. Exit status: 0 done, 2 usage error (nothing "
+                    "written), 1 I/O error, 130 interrupted (--resume continues).",
         epilog="example: fastinit generate he_normal --shape 50000000,128 --seed 0 -o table.npy")
     gen.add_argument("name", choices=sorted(names), metavar="NAME",
-                     help="initializer: " + ", ".join(sorted(names)))
+                     help="initializer: " + ", ".join(sorted(names))
+                          + f" ({', '.join(WHOLE_TABLE)}: the whole matrix is computed in memory once)")
     gen.add_argument("--shape", type=_parse_shape, required=True, help="full shape, e.g. 50000000,128")
     gen.add_argument("--seed", type=int, required=True, help="seed in [0, 2**64)")
     gen.add_argument("--stream", type=int, default=0, help="stream in [0, 2**64) (default 0)")
-    gen.add_argument("--dtype", default=argparse.SUPPRESS, help="output dtype (default float32)")
+    gen.add_argument("--dtype", default=argparse.SUPPRESS,
+                     help="output dtype: float32 (default), float64, float16, bfloat16 (needs ml_dtypes)")
     gen.add_argument("--rows", type=_parse_rows, default=(None, None), metavar="A:B",
                      help="write only rows A:B (first axis) of the full table; fans use the full shape")
-    gen.add_argument("-o", "--output", required=True, help="output .npy path")
-    gen.add_argument("--resume", action="store_true",
-                     help="complete an interrupted run of the same command (needs OUTPUT.progress)")
+    gen.add_argument("-o", "--output", required=True,
+                     help="output .npy path, or - for standard output (a .npy stream)")
+    again = gen.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="complete an interrupted run of the same table (OUTPUT.partial, OUTPUT.progress); "
+                            "--threads, --chunk-mb and -q may differ")
+    again.add_argument("--force", action="store_true",
+                       help="replace an existing OUTPUT, or start an interrupted run over")
     gen.add_argument("--chunk-mb", type=int, default=DEFAULT_CHUNK_MB,
                      help=f"chunk size in MiB; peak memory is about one chunk (default {DEFAULT_CHUNK_MB})")
     gen.add_argument("--threads", type=int, default=argparse.SUPPRESS, help="threads (default: all CPUs)")
@@ -127,36 +193,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# ---------------------------------------------------------------- generate
-
-def _generate_kwargs(args, fn, parser) -> dict:
-    """The keyword arguments for fn from the options given; an option fn does
-    not take is an error."""
-    accepted = inspect.signature(fn).parameters
-    kwargs = {}
-    for flag, dest, _, _ in OPTIONS + (("--dtype", "dtype", None, None), ("--threads", "threads", None, None)):
-        if hasattr(args, dest):
-            if dest not in accepted:
-                parser.error(f"{flag} does not apply to {args.name}")
-            kwargs[dest] = getattr(args, dest)
-    return kwargs
+def _glue_negative_values(argv: list) -> list:
+    """'--shape -5,16' -> '--shape=-5,16', so the value reaches its parser
+    (which then says what is wrong with it) instead of reading as an option."""
+    out = []
+    for arg in argv:
+        if out and out[-1] in NEGATIVE_VALUED and re.match(r"-\d", arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
-def _progress_bar(total: int, initial: int, quiet: bool):
-    if quiet:
-        return None
+# ---------------------------------------------------------------- the .npy file
+
+def npy_descr(dtype: np.dtype) -> str:
+    """The header's descr: numpy's, unless it does not give the dtype back
+    (ml_dtypes' bfloat16 would be stored as '<V2', raw bytes): then the dtype's
+    registered name, which numpy.load turns back into the dtype once ml_dtypes
+    is imported (and refuses, rather than returning raw bytes, otherwise)."""
+    descr = np.lib.format.dtype_to_descr(dtype)
+    return descr if np.dtype(descr) == dtype else dtype.name
+
+
+def npy_header(dtype: np.dtype, shape: tuple) -> bytes:
+    """The bytes numpy.save writes before the data (format 1.0, or 2.0 for a
+    header too long for 1.0, as numpy.save chooses)."""
+    header = {"descr": npy_descr(dtype), "fortran_order": False, "shape": tuple(shape)}
+    buf = io.BytesIO()
     try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
-
-
-def _write_progress(path: str, record: dict) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(record, f)
-    os.replace(tmp, path)  # atomic: a kill leaves the old or the new record
+        np.lib.format.write_array_header_1_0(buf, header)
+    except ValueError:
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_2_0(buf, header)
+    return buf.getvalue()
 
 
 def chunk_plan(shape: tuple, itemsize: int, chunk_bytes: int):
@@ -183,66 +253,277 @@ def chunk_plan(shape: tuple, itemsize: int, chunk_bytes: int):
             yield (outer * shape[k] + lo) * inner, head + ((lo, hi),) + tail
 
 
+# ---------------------------------------------------------------- the table asked for
+
+class Table:
+    """What ``generate`` was asked for, checked: the initializer, its
+    arguments, the rows, the dtype and the .npy header."""
+
+    def __init__(self, args, parser):
+        self.fn = chunkable_initializers()[args.name]
+        self.seed, self.stream, self.shape = args.seed, args.stream, args.shape
+        accepted = inspect.signature(self.fn).parameters
+        self.kwargs = {}
+        for flag, dest, *_ in OPTIONS + (("--dtype", "dtype"),):
+            if hasattr(args, dest):
+                if dest not in accepted:
+                    parser.error(f"{flag} does not apply to {args.name}")
+                self.kwargs[dest] = getattr(args, dest)
+        self.threads = getattr(args, "threads", None)
+        first, last = args.rows
+        self.start = 0 if first is None else first
+        stop = self.shape[0] if last is None else last
+        if not 0 <= self.start <= stop <= self.shape[0]:
+            parser.error(f"--rows {self.start}:{stop} must satisfy 0 <= A <= B <= {self.shape[0]} "
+                         f"(rows of shape {self.shape})")
+        self.stop = stop
+        # The call checks every argument (ValueError/TypeError) before any file is touched: an empty block,
+        # or for a WHOLE_TABLE initializer the requested rows themselves, its one computation of the run.
+        self.whole = None
+        if self.fn.__name__ in WHOLE_TABLE:
+            _check_whole_table_fits(self.fn.__name__, self.shape)
+            self.whole = probe = self._call(index=(slice(self.start, stop),))
+        else:
+            probe = self._call(index=(slice(0, 0),))
+        self.dtype = probe.dtype
+        self.out_shape = (stop - self.start,) + self.shape[1:]
+        self.size = math.prod(self.out_shape)
+        self.header = npy_header(self.dtype, self.out_shape)
+
+    def _call(self, **where):
+        return self.fn(self.shape, self.seed, stream=self.stream, threads=self.threads, **where, **self.kwargs)
+
+    def bits_record(self) -> dict:
+        """Everything that determines the bits, spelled one way: the
+        initializer under its canonical name (aliases are equal), the dtype as
+        its .npy descr, every option with its default filled in and axes as
+        sorted non-negative tuples; not threads, chunk size or the progress bar."""
+        bound = inspect.signature(self.fn).bind(self.shape, self.seed, **self.kwargs)
+        bound.apply_defaults()
+        options = {k: v for k, v in bound.arguments.items()
+                   if k not in ("shape", "seed", "stream", "dtype", "out", "threads", "index")}
+        for name in AXIS_OPTIONS:
+            if name in options:
+                try:
+                    options[name] = sorted(fastinit.fans._normalize_axes(name, options[name], len(self.shape)))
+                except ValueError:
+                    pass  # the defaults of a 1-D shape, which mean the one axis
+        record = {"name": self.fn.__name__, "shape": list(self.shape), "seed": self.seed, "stream": self.stream,
+                  "rows": [self.start, self.stop], "dtype": npy_descr(self.dtype), "options": options}
+        return json.loads(json.dumps(record))  # as it reads back from the progress file
+
+    def fill(self, out: np.ndarray, box: tuple) -> None:
+        """out[...] = rows start:stop of the table, at box (relative to them)."""
+        if self.whole is not None:
+            out[...] = self.whole[tuple(slice(lo, hi) for lo, hi in box)]
+            return
+        rows = (box[0][0] + self.start, box[0][1] + self.start)
+        self._call(index=tuple(slice(lo, hi) for lo, hi in (rows,) + box[1:]), out=out)
+
+
+def _physical_memory() -> int:
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def _check_whole_table_fits(name: str, shape: tuple) -> None:
+    """A QR of the whole float64 matrix holds about three copies of it."""
+    need = 3 * 8 * math.prod(shape)
+    have = _physical_memory()
+    if need > have:
+        raise CommandError(f"{name} {shape} factors the whole matrix at once: about {need / 2**30:.1f} GiB "
+                           f"of float64, more than this machine's {have / 2**30:.1f} GiB", 2)
+
+
+# ---------------------------------------------------------------- writing
+
+def write_chunks(table: Table, chunk_bytes: int, done: int, write, chunk_written, bar) -> None:
+    """Fill every chunk not wholly within the first ``done`` elements into one
+    reused buffer and hand it to ``write(data, first element)``, then call
+    ``chunk_written(elements now final)``."""
+    itemsize = table.dtype.itemsize
+    buffer = None
+    for first, box in chunk_plan(table.out_shape, itemsize, chunk_bytes):
+        block = tuple(hi - lo for lo, hi in box)
+        n = math.prod(block)
+        if first + n <= done:
+            continue  # written and recorded before the interruption
+        if buffer is None:
+            buffer = np.empty(max(1, chunk_bytes // itemsize), table.dtype)
+        chunk = buffer[:n].reshape(block)
+        table.fill(chunk, box)
+        write(buffer[:n].view(np.uint8), first)
+        chunk_written(first + n)
+        if bar is not None:
+            bar.update((first + n - max(first, done)) * itemsize)
+
+
+def _pwrite_all(fd: int, data, offset: int) -> None:
+    view = memoryview(data)
+    while view.nbytes:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _fsync_directory(path: str) -> None:
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_progress(path: str, record: dict) -> None:
+    """Replace the progress record atomically and durably: a kill or a power
+    loss leaves the old record or the new one."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(record, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_directory(path)
+
+
+def _progress_bar(total: int, initial: int, quiet: bool):
+    if quiet:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
+
+
+def _start_over_hint(progress: str) -> str:
+    return f"rerun without --resume and with --force to start over (this deletes {progress})"
+
+
+def _read_progress(table: Table, target: str, partial: str, progress: str) -> dict:
+    """The interrupted run's record, checked against this command and the partial file."""
+    try:
+        with open(progress) as f:
+            text = f.read()
+    except FileNotFoundError:
+        state = f"{target} exists" if os.path.exists(target) else f"no {target}"
+        raise CommandError(f"--resume: no {progress}, so nothing to resume ({state}); "
+                           f"run without --resume (add --force to replace {target})", 2) from None
+    try:
+        saved = json.loads(text)
+        valid = (isinstance(saved, dict) and saved.get("format") == PROGRESS_FORMAT
+                 and isinstance(saved.get("bits"), dict) and type(saved.get("replace")) is bool
+                 and type(saved.get("elements_done")) is int and 0 <= saved["elements_done"] <= table.size)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise CommandError(f"--resume: {progress} is not a progress record of this fastinit "
+                           f"(damaged or edited); {_start_over_hint(progress)}", 1)
+    given = table.bits_record()
+    differ = [k for k in sorted(set(given) | set(saved["bits"])) if given.get(k) != saved["bits"].get(k)]
+    if differ:
+        detail = "; ".join(f"{k}: interrupted run {saved['bits'].get(k)!r}, now {given.get(k)!r}" for k in differ)
+        raise CommandError(f"--resume: this command differs from the interrupted run in {progress} ({detail}); "
+                           f"repeat the interrupted command, or {_start_over_hint(progress)}", 2)
+    return saved
+
+
+def _open_partial_for_resume(table: Table, partial: str, progress: str, done: int) -> int:
+    fd = os.open(partial, os.O_RDWR)
+    header = os.pread(fd, len(table.header), 0)
+    if header != table.header or os.fstat(fd).st_size < len(table.header) + done * table.dtype.itemsize:
+        os.close(fd)
+        raise CommandError(f"--resume: {partial} does not hold the first {done} elements that {progress} "
+                           f"records; {_start_over_hint(progress)}", 1)
+    return fd
+
+
 def generate(args, parser) -> int:
-    fn = chunkable_initializers()[args.name]
-    kwargs = _generate_kwargs(args, fn, parser)
-    shape = args.shape
-    if not shape:
-        parser.error("--shape needs at least one dimension")
-    first, last = args.rows
-    start = 0 if first is None else first
-    stop = shape[0] if last is None else last
-    if not 0 <= start <= stop <= shape[0]:
-        parser.error(f"--rows {start}:{stop} must satisfy 0 <= A <= B <= {shape[0]} (rows of shape {shape})")
     if args.chunk_mb < 1:
         parser.error(f"--chunk-mb must be >= 1, got {args.chunk_mb}")
-    # an empty block checks every argument before the file is touched
-    probe = fn(shape, args.seed, stream=args.stream, index=(slice(0, 0),), **kwargs)
-    dtype = probe.dtype
-    out_shape = (stop - start,) + shape[1:]
-    record = {"name": args.name, "shape": list(shape), "seed": args.seed, "stream": args.stream,
-              "rows": [start, stop], "dtype": dtype.name, "chunk_mb": args.chunk_mb,
-              "kwargs": kwargs, "elements_done": 0}
-    progress = args.output + PROGRESS_SUFFIX
-
+    table = Table(args, parser)
+    bar = None
+    if args.output == "-":
+        return _generate_to_stdout(table, args)
+    target = args.output
+    partial, progress = target + PARTIAL_SUFFIX, target + PROGRESS_SUFFIX
     if args.resume:
+        saved = _read_progress(table, target, partial, progress)
+        record, done = saved, saved["elements_done"]
+        if not os.path.exists(partial) and done == table.size and os.path.exists(target):
+            os.remove(progress)  # killed after the final rename: already complete
+            return 0
+        if os.path.exists(target) and not saved["replace"]:
+            raise CommandError(f"--resume: {target} exists and the interrupted run was not started with --force; "
+                               f"move {target} away and rerun with --resume, or start over with --force", 2)
         try:
-            with open(progress) as f:
-                saved = json.load(f)
+            fd = _open_partial_for_resume(table, partial, progress, done)
         except FileNotFoundError:
-            parser.error(f"--resume: no {progress} (nothing to resume, or the run had finished)")
-        mismatch = [k for k in record if k != "elements_done" and saved.get(k) != record[k]]
-        if mismatch:
-            parser.error(f"--resume: {', '.join(mismatch)} differ from the interrupted run ({progress})")
-        record["elements_done"] = saved["elements_done"]
-        table = np.lib.format.open_memmap(args.output, mode="r+")
-        if table.shape != out_shape or table.dtype != dtype:
-            parser.error(f"--resume: {args.output} has shape {table.shape} {table.dtype}, "
-                         f"expected {out_shape} {dtype}")
+            raise CommandError(f"--resume: {partial} is missing; {_start_over_hint(progress)}", 1) from None
     else:
-        table = np.lib.format.open_memmap(args.output, mode="w+", dtype=dtype, shape=out_shape)
-        _write_progress(progress, record)
-    header = table.offset
-    del table  # map each chunk on its own, so finished chunks leave memory
+        if not args.force:
+            for path, what in ((target, "exists"), (partial, "holds an interrupted run")):
+                if os.path.exists(path):
+                    raise CommandError(f"{path} {what}: pass --force to replace it, or --resume to complete "
+                                       f"an interrupted run of this command", 2)
+        if os.path.exists(progress):
+            os.remove(progress)  # before the partial file is truncated: no stale record may describe it
+        record = {"format": PROGRESS_FORMAT, "bits": table.bits_record(), "replace": args.force,
+                  "elements_done": 0}
+        done = 0
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        if not args.resume:
+            _pwrite_all(fd, table.header, 0)
+            os.fsync(fd)
+            _write_progress(progress, record)
 
-    total = math.prod(out_shape)
-    bar = _progress_bar(total * dtype.itemsize, record["elements_done"] * dtype.itemsize, args.quiet)
-    for first, box in chunk_plan(out_shape, dtype.itemsize, args.chunk_mb << 20):
-        if first < record["elements_done"]:
-            continue  # written before the interruption
-        block = tuple(hi - lo for lo, hi in box)
-        chunk = np.memmap(args.output, dtype=dtype, mode="r+", offset=header + first * dtype.itemsize, shape=block)
-        index = tuple(slice(lo, hi) for lo, hi in ((box[0][0] + start, box[0][1] + start),) + box[1:])
-        fn(shape, args.seed, stream=args.stream, index=index, out=chunk, **kwargs)
-        chunk.flush()
-        del chunk
-        record["elements_done"] = first + math.prod(block)
-        _write_progress(progress, record)
+        def write(data, first):
+            try:
+                _pwrite_all(fd, data, len(table.header) + first * table.dtype.itemsize)
+                os.fdatasync(fd)  # on disk before the progress record says so
+            except OSError as e:
+                raise OSError(e.errno, e.strerror, partial) from None
+
+        def chunk_written(elements_done):
+            record["elements_done"] = elements_done
+            _write_progress(progress, record)
+
+        itemsize = table.dtype.itemsize
+        bar = _progress_bar(table.size * itemsize, done * itemsize, args.quiet)
+        write_chunks(table, args.chunk_mb << 20, done, write, chunk_written, bar)
+        os.fsync(fd)
+    except KeyboardInterrupt:
+        raise CommandError(f"interrupted: {record['elements_done']} of {table.size} elements are final in "
+                           f"{partial}; rerun with --resume to continue", 130) from None
+    except OSError as e:
+        keep = f"; {partial} keeps the finished part: rerun with --resume to continue" \
+            if os.path.exists(progress) else ""
+        raise CommandError(f"{e.filename or partial}: {e.strerror or e}{keep}", 1) from None
+    finally:
+        os.close(fd)
         if bar is not None:
-            bar.update(math.prod(block) * dtype.itemsize)
-    if bar is not None:
-        bar.close()
+            bar.close()
+    os.replace(partial, target)  # only now is the table under its final name
+    _fsync_directory(target)
     os.remove(progress)
+    return 0
+
+
+def _generate_to_stdout(table: Table, args) -> int:
+    """``-o -``: the .npy stream on standard output, chunk by chunk."""
+    if args.resume or args.force:
+        raise CommandError("-o - (standard output) cannot be resumed or replaced: drop --resume/--force", 2)
+    out = sys.stdout.buffer
+    if out.isatty():
+        raise CommandError("-o -: standard output is a terminal; redirect it to a file or a pipe", 2)
+    try:
+        out.write(table.header)
+        write_chunks(table, args.chunk_mb << 20, 0, lambda data, first: out.write(data), lambda done: None,
+                     _progress_bar(table.size * table.dtype.itemsize, 0, args.quiet))
+        out.flush()
+    except BrokenPipeError:
+        # the reader went away: say so once, and keep Python from complaining again at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise CommandError("-o -: standard output was closed before the table was complete", 1) from None
     return 0
 
 
@@ -253,11 +534,16 @@ def main(argv=None) -> int:
     if argv[:1] == ["bench"]:
         from fastinit import bench  # imported only when asked for
         return bench.main(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_glue_negative_values(argv))
+    prog = args.subparser.prog
     try:
         if args.command == "demo":
             from fastinit import demo
             return demo.main(args)
         return generate(args, args.subparser)
     except (ValueError, TypeError) as e:
-        args.subparser.exit(2, f"fastinit {args.command}: error: {e}\n")
+        args.subparser.error(str(e))
+    except CommandError as e:
+        args.subparser.exit(e.status, f"{prog}: error: {e}\n")
+    except OSError as e:
+        args.subparser.exit(1, f"{prog}: error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}\n")

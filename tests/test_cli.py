@@ -1,11 +1,15 @@
-"""The command line: generate (chunked, --rows, options, resume after a
-kill), bench hand-off, --help."""
+"""The command line: generate (chunked, --rows, options, the .npy bytes),
+its data safety (no overwrite without --force, .partial renamed only when
+complete and synced, resume after a kill continues and refuses another
+table, one-line errors with exit status 2/1/130), -o -, bench and demo run
+for real."""
+import errno
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -29,6 +33,10 @@ def run_cli(*args):
     ("uniform", ["--low", "-2", "--high", "5"], dict(low=-2.0, high=5.0)),
     ("normal", ["--mean", "1", "--std", "3"], dict(mean=1.0, std=3.0)),
     ("lecun_normal", ["--fan-in", "7", "--in-axis", "0", "--out-axis", "2"], dict(fan_in=7.0, in_axis=0, out_axis=2)),
+    ("he_normal", ["--in-axis", "-3,-2", "--mode", "fan_avg"], dict(in_axis=(-3, -2), mode="fan_avg")),
+    ("glorot_normal", ["--batch-axis", "0"], dict(batch_axis=0)),
+    ("lecun_uniform", ["--batch-axis", "0", "--in-axis", "1", "--dtype", "float16"],
+     dict(batch_axis=0, in_axis=1, dtype="float16")),
     ("bits", [], {}),
 ])
 def test_generate_equals_in_memory(tmp_path, name, options, kwargs):
@@ -36,8 +44,11 @@ def test_generate_equals_in_memory(tmp_path, name, options, kwargs):
     # 1 MiB chunks over a 2.4 MiB table: three chunks, the last partial
     assert run_cli("generate", name, "--shape", "1200,10,52", "--seed", 7, "--stream", 3,
                    "--chunk-mb", 1, "-q", "-o", out, *options) == 0
-    np.testing.assert_array_equal(np.load(out), getattr(fastinit, name)((1200, 10, 52), 7, stream=3, **kwargs))
-    assert not os.path.exists(str(out) + cli.PROGRESS_SUFFIX)
+    want = getattr(fastinit, name)((1200, 10, 52), 7, stream=3, **kwargs)
+    saved = io.BytesIO()
+    np.save(saved, want)
+    assert out.read_bytes() == saved.getvalue()  # numpy.save's file, byte for byte
+    assert sorted(os.listdir(tmp_path)) == ["t.npy"]  # no .partial, .progress or temporaries left
 
 
 @pytest.mark.parametrize("shape, chunk_mb", [((3, 300_000), 1), ((2, 3, 100_000), 1), ((5, 70_000, 2), 1),
@@ -71,6 +82,15 @@ def test_generate_rows_is_a_shard_of_the_full_table(tmp_path, rows, sl):
     np.testing.assert_array_equal(np.load(out), fastinit.he_normal((1000, 64), 1)[sl])
 
 
+def fails(capsys, *args):
+    """Run a command that must fail: (exit status, its one line on stderr)."""
+    with pytest.raises(SystemExit) as info:
+        run_cli(*args)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return info.value.code, err
+
+
 @pytest.mark.parametrize("args, message", [
     (["he_normal", "--low", "1"], "--low does not apply to he_normal"),
     (["bits", "--dtype", "float32"], "--dtype does not apply to bits"),
@@ -79,47 +99,371 @@ def test_generate_rows_is_a_shard_of_the_full_table(tmp_path, rows, sl):
     (["he_normal", "--rows", "7"], "rows must be A:B"),
     (["he_normal", "--mode", "fan_middle"], "mode must be one of"),
     (["uniform", "--low", "2", "--high", "1"], "low must be < high"),
+    (["he_normal", "--in-axis", "0,x"], "axes must be an int or comma-separated ints"),
+    (["he_normal", "--in-axis", "-3,-2"], "in_axis=(-3, -2) is out of range"),
+    (["he_normal", "--resume", "--force"], "not allowed with argument"),
     (["he_normal", "--resume"], "nothing to resume"),
+    (["he_normal", "--chunk-mb", "0"], "--chunk-mb must be >= 1, got 0"),
+    (["normal", "--dtype", "int8"], "dtype"),
 ])
 def test_generate_errors_before_writing(tmp_path, capsys, args, message):
+    code, err = fails(capsys, "generate", *args, "--shape", "10,4", "--seed", 0, "-o", tmp_path / "t.npy")
+    assert code == 2 and message in err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("shape", ["-5,16", "-5", "5,-16", "5,y", "1e3", "", ","])
+def test_unparsable_shape_is_a_usage_error(tmp_path, capsys, shape):
+    code, err = fails(capsys, "generate", "he_normal", "--shape", shape, "--seed", 0, "-o", tmp_path / "t.npy")
+    assert code == 2 and f"shape must be comma-separated ints >= 0 like 50000000,128, got {shape!r}" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_existing_file_is_replaced_only_with_force(tmp_path, capsys):
+    out = tmp_path / "data.npy"
+    out.write_bytes(b"somebody's data")
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "100,16", "--seed", 0, "-q", "-o", out)
+    assert code == 2 and f"{out} exists" in err and "--force" in err and "--resume" in err
+    assert out.read_bytes() == b"somebody's data" and os.listdir(tmp_path) == ["data.npy"]
+    assert run_cli("generate", "he_normal", "--shape", "100,16", "--seed", 0, "-q", "--force", "-o", out) == 0
+    np.testing.assert_array_equal(np.load(out), fastinit.he_normal((100, 16), 0))
+
+
+def interrupt(monkeypatch, capsys, args, after_chunks):
+    """Run generate until Ctrl-C arrives in the fill of chunk after_chunks + 1
+    (as fastinit's fill raises it): exit status 130 and how to continue."""
+    fills = []
+    real_fill = cli.Table.fill
+
+    def fill(self, out, box):
+        if len(fills) == after_chunks:
+            raise KeyboardInterrupt
+        fills.append(box)
+        real_fill(self, out, box)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cli.Table, "fill", fill)
+        code, err = fails(capsys, "generate", *args)
+    assert code == 130 and "interrupted" in err and "--resume" in err
+
+
+BASE = ["he_uniform", "--shape", "6,5,40000", "--seed", 5, "--stream", 1, "--rows", "1:5", "--dtype", "float64",
+        "--chunk-mb", 1, "-q"]
+
+
+def base_table():
+    return fastinit.he_uniform((6, 5, 40000), 5, stream=1, dtype="float64")[1:5]
+
+
+def test_interrupted_run_leaves_no_table_and_is_refused_without_a_flag(tmp_path, monkeypatch, capsys):
     out = tmp_path / "t.npy"
-    with pytest.raises(SystemExit) as info:
-        run_cli("generate", *args, "--shape", "10,4", "--seed", 0, "-o", out)
-    assert info.value.code == 2
-    assert message in capsys.readouterr().err
-    assert not out.exists()
+    interrupt(monkeypatch, capsys, BASE + ["-o", out], after_chunks=1)
+    assert sorted(os.listdir(tmp_path)) == ["t.npy.partial", "t.npy.progress"]
+    code, err = fails(capsys, "generate", *BASE, "-o", out)
+    assert code == 2 and "t.npy.partial holds an interrupted run" in err and "--force" in err and "--resume" in err
+    # --force starts over
+    assert run_cli("generate", *BASE, "--force", "-o", out) == 0
+    np.testing.assert_array_equal(np.load(out), base_table())
+    assert os.listdir(tmp_path) == ["t.npy"]
 
 
-def test_resume_after_kill_equals_one_shot(tmp_path):
+@pytest.mark.parametrize("change, field", [
+    (["he_normal"], "name"),
+    (["--shape", "6,5,40001"], "shape"),
+    (["--seed", 6], "seed"),
+    (["--stream", 2], "stream"),
+    (["--rows", "1:4"], "rows"),
+    (["--dtype", "float32"], "dtype"),
+    (["--gain", 2], "options"),
+    (["--mode", "fan_out"], "options"),
+    (["--nonlinearity", "tanh"], "options"),
+    (["--a", "0.5", "--nonlinearity", "leaky_relu"], "options"),
+    (["--fan-in", 7], "options"),
+    (["--fan-out", 7, "--mode", "fan_out"], "options"),
+    (["--in-axis", 0], "options"),
+    (["--out-axis", "0", "--in-axis", "2"], "options"),
+    (["--batch-axis", 0], "options"),
+    (["--layout", "torch"], "options"),
+])
+def test_resume_refuses_another_table(tmp_path, monkeypatch, capsys, change, field):
+    out = tmp_path / "t.npy"
+    interrupt(monkeypatch, capsys, BASE + ["-o", out], after_chunks=1)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    args = BASE + change if change[0].startswith("-") else change + BASE[1:]
+    code, err = fails(capsys, "generate", *args, "--resume", "-o", out)
+    assert code == 2 and f"differs from the interrupted run in {out}.progress ({field}:" in err
+    assert "--force" in err
+    assert {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)} == before
+
+
+def test_resume_ignores_what_does_not_change_the_bits(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "t.npy"
+    interrupt(monkeypatch, capsys, BASE + ["-o", out], after_chunks=1)
+    # the alias, another spelling of the dtype, defaults given explicitly, another axis spelling, other threads,
+    # chunk size and progress bar
+    again = ["kaiming_uniform", "--shape", "6,5,40000", "--seed", 5, "--stream", 1, "--rows", "1:5", "--dtype", "f8",
+             "--mode", "fan_in", "--nonlinearity", "relu", "--in-axis", "1", "--out-axis", "-1", "--threads", 1,
+             "--chunk-mb", 3]
+    assert run_cli("generate", *again, "--resume", "-o", out) == 0
+    np.testing.assert_array_equal(np.load(out), base_table())
+    assert os.listdir(tmp_path) == ["t.npy"]
+
+
+# Dies by SIGKILL right after the n-th fdatasync of the table (chunk n is on disk, its progress record is not).
+KILLED_AT_SYNC = """
+import os, signal, sys
+from fastinit import cli
+syncs = []
+real_fdatasync = os.fdatasync
+def fdatasync(fd):
+    real_fdatasync(fd)
+    syncs.append(fd)
+    if len(syncs) == int(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+os.fdatasync = fdatasync
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+def test_resume_after_kill_continues_and_leaves_finished_chunks_alone(tmp_path):
     out = tmp_path / "big.npy"
-    progress = str(out) + cli.PROGRESS_SUFFIX
-    # 512 MiB in 1 MiB chunks, each flushed: slow enough to be killed midway
-    args = [sys.executable, "-m", "fastinit", "generate", "he_uniform", "--shape", "2000000,64", "--seed", "5",
-            "--chunk-mb", "1", "-q", "-o", str(out)]
-    proc = subprocess.Popen(args)
-    deadline = time.monotonic() + 60
-    done = 0
-    while done < 200_000 * 64 and time.monotonic() < deadline:
-        try:
-            with open(progress) as f:
-                done = json.load(f)["elements_done"]
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    with open(progress) as f:
-        done = json.load(f)["elements_done"]
-    assert 0 < done < 2_000_000 * 64, "the run was not interrupted midway"
-    with pytest.raises(SystemExit):  # resuming with other parameters is refused
-        run_cli("generate", "he_uniform", "--shape", "2000000,64", "--seed", 6, "--chunk-mb", 1, "-q",
-                "--resume", "-o", out)
-    assert run_cli("generate", "he_uniform", "--shape", "2000000,64", "--seed", 5, "--chunk-mb", 1, "-q",
-                   "--resume", "-o", out) == 0
-    assert not os.path.exists(progress)
-    got = np.load(out, mmap_mode="r")
-    want = fastinit.he_uniform((2_000_000, 64), 5)
-    assert np.array_equal(got, want)
+    partial, progress = tmp_path / "big.npy.partial", tmp_path / "big.npy.progress"
+    args = ["generate", "he_uniform", "--shape", "1000,1024", "--seed", "5", "--chunk-mb", "1", "-q", "-o", str(out)]
+    proc = subprocess.run([sys.executable, "-c", KILLED_AT_SYNC, "3", *args], capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert not out.exists()  # never a half-written table under the final name
+    done = json.loads(progress.read_text())["elements_done"]
+    assert done == 2 * 256 * 1024  # two 1 MiB chunks recorded, the third on disk but not recorded
+    header = len(cli.npy_header(np.dtype(np.float32), (1000, 1024)))
+    with open(partial, "r+b") as f:  # alter finished chunks: a resume must not rewrite them
+        f.seek(header)
+        f.write(np.float32([1234.5, -1]).tobytes())
+        f.seek(header + (done - 1) * 4)
+        f.write(np.float32([777]).tobytes())
+    assert cli.main([*args, "--resume"]) == 0
+    assert sorted(os.listdir(tmp_path)) == ["big.npy"]
+    got = np.load(out).reshape(-1)
+    want = fastinit.he_uniform((1000, 1024), 5).reshape(-1)
+    assert list(got[:2]) == [1234.5, -1] and got[done - 1] == 777
+    got[:2], got[done - 1] = want[:2], want[done - 1]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_table_is_synced_before_it_is_renamed_into_place(tmp_path, monkeypatch):
+    """Each progress record follows the fdatasync of the chunks it counts; the
+    final rename follows an fsync of the whole file and precedes an fsync of
+    the directory."""
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc/self/fd to name the synced files")
+    out = tmp_path / "t.npy"
+    partial, progress = f"{out}.partial", f"{out}.progress"
+    events = []
+
+    def spy(op, real):
+        def call(*a):
+            if op in ("fsync", "fdatasync", "pwrite"):
+                events.append((op, os.readlink(f"/proc/self/fd/{a[0]}")))
+            else:
+                events.append((op, str(a[0]), str(a[1])))
+            return real(*a)
+        return call
+
+    for op in ("fsync", "fdatasync", "pwrite", "replace"):
+        monkeypatch.setattr(os, op, spy(op, getattr(os, op)))
+    assert run_cli("generate", "normal", "--shape", "1000,1024", "--seed", 1, "--chunk-mb", 1, "-q", "-o", out) == 0
+    rename = events.index(("replace", partial, str(out)))
+    assert ("fsync", partial) in events[rename - 2:rename] and ("pwrite", partial) not in events[rename:]
+    assert ("fsync", str(tmp_path)) in events[rename + 1:]
+    records = [i for i, e in enumerate(events) if e == ("replace", progress + ".tmp", progress)]
+    assert len(records) == 1 + 4  # the start, then one per 1 MiB chunk
+    for previous, record in zip(records, records[1:]):
+        between = events[previous:record]
+        writes = [i for i, e in enumerate(between) if e == ("pwrite", partial)]
+        assert writes and ("fdatasync", partial) in between[writes[-1]:]
+
+
+def test_kill_after_the_rename_is_resumed_as_complete(tmp_path, monkeypatch):
+    out = tmp_path / "t.npy"
+    real_remove = os.remove
+
+    def killed_before_removing_the_record(path):
+        if str(path).endswith(cli.PROGRESS_SUFFIX):
+            raise KeyboardInterrupt
+        real_remove(path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "remove", killed_before_removing_the_record)
+        with pytest.raises(KeyboardInterrupt):
+            run_cli("generate", *BASE, "-o", out)
+    assert sorted(os.listdir(tmp_path)) == ["t.npy", "t.npy.progress"]
+    assert run_cli("generate", *BASE, "--resume", "-o", out) == 0
+    assert os.listdir(tmp_path) == ["t.npy"]
+    np.testing.assert_array_equal(np.load(out), base_table())
+
+
+@pytest.mark.parametrize("damage", [
+    "", "{", "[]", "null", '{"format": 1}',
+    {"elements_done": -1}, {"elements_done": 10**9}, {"elements_done": "3"}, {"elements_done": 2.0},
+    {"replace": 0}, {"bits": []}, {"format": 99},
+    "truncate partial", "edit partial header", "remove partial",
+])
+def test_damaged_partial_run_is_one_line_saying_how_to_start_over(tmp_path, monkeypatch, capsys, damage):
+    out = tmp_path / "t.npy"
+    progress, partial = tmp_path / "t.npy.progress", tmp_path / "t.npy.partial"
+    interrupt(monkeypatch, capsys, BASE + ["-o", out], after_chunks=2)
+    if isinstance(damage, dict):
+        record = json.loads(progress.read_text())
+        record.update(damage)
+        progress.write_text(json.dumps(record))
+    elif damage == "truncate partial":
+        os.truncate(partial, partial.stat().st_size - 1)
+    elif damage == "edit partial header":
+        partial.write_bytes(partial.read_bytes().replace(b"(4, 5, 40000)", b"(4, 5, 40001)"))
+    elif damage == "remove partial":
+        partial.unlink()
+    else:
+        progress.write_text(damage)
+    code, err = fails(capsys, "generate", *BASE, "--resume", "-o", out)
+    assert code == 1 and "--force to start over" in err
+    assert (str(progress) if damage in ("", "{") or isinstance(damage, dict) else "t.npy") in err
+    assert not out.exists()
+    assert run_cli("generate", *BASE, "--force", "-o", out) == 0  # what the message says works
+    np.testing.assert_array_equal(np.load(out), base_table())
+
+
+def test_full_disk_keeps_the_finished_part_for_resume(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "t.npy"
+    real_pwrite = os.pwrite
+    writes = []
+
+    def pwrite(fd, data, offset):
+        writes.append(offset)
+        if len(writes) == 4:  # the header, two chunks, then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_pwrite(fd, data, offset)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "pwrite", pwrite)
+        code, err = fails(capsys, "generate", *BASE, "-o", out)
+    assert code == 1 and f"{out}.partial: No space left on device" in err and "--resume" in err
+    assert sorted(os.listdir(tmp_path)) == ["t.npy.partial", "t.npy.progress"]
+    assert json.loads((tmp_path / "t.npy.progress").read_text())["elements_done"] == (3 + 2) * 40000  # rows 0:3, 3:5 of axis 1
+    assert run_cli("generate", *BASE, "--resume", "-o", out) == 0
+    np.testing.assert_array_equal(np.load(out), base_table())
+
+
+def test_missing_directory_is_an_io_error(tmp_path, capsys):
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", tmp_path / "no" / "t.npy")
+    assert code == 1 and f"{tmp_path / 'no' / 't.npy.partial'}: No such file or directory" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_no_permission_is_an_io_error(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "t.npy"
+    real_open = os.open
+
+    def refused(path, *a, **k):  # as a read-only directory refuses a user that is not root
+        if str(path).startswith(str(tmp_path)):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(os, "open", refused)
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", out)
+    assert code == 1 and f"{out}.partial: Permission denied" in err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write into a read-only directory")
+def test_read_only_directory_is_an_io_error(tmp_path, capsys):
+    tmp_path.chmod(0o500)
+    try:
+        code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", tmp_path / "t.npy")
+    finally:
+        tmp_path.chmod(0o700)
+    assert code == 1 and "Permission denied" in err
+
+
+def test_bfloat16_npy_reads_back_as_bfloat16_and_resumes(tmp_path, monkeypatch, capsys):
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    out = tmp_path / "t.npy"
+    args = ["truncated_normal", "--shape", "1000,1000", "--seed", 3, "--dtype", "bfloat16", "--chunk-mb", 1, "-q",
+            "-o", out]
+    interrupt(monkeypatch, capsys, args, after_chunks=1)
+    assert run_cli("generate", *args, "--resume") == 0
+    got = np.load(out)
+    assert got.dtype == ml_dtypes.bfloat16
+    np.testing.assert_array_equal(got.view(np.uint16),
+                                  fastinit.truncated_normal((1000, 1000), 3, dtype="bfloat16").view(np.uint16))
+    assert b"'descr': 'bfloat16'" in out.read_bytes()[:128]
+    # without ml_dtypes imported, numpy refuses the file instead of returning raw bytes
+    load = subprocess.run([sys.executable, "-c", f"import numpy; numpy.load({str(out)!r})"], capture_output=True,
+                          text=True)
+    assert load.returncode == 1 and "descr is not a valid dtype descriptor: 'bfloat16'" in load.stderr
+
+
+def test_orthogonal_factors_once_per_run(tmp_path, monkeypatch):
+    out = tmp_path / "q.npy"
+    real_qr = np.linalg.qr
+    calls = []
+    monkeypatch.setattr(np.linalg, "qr", lambda a, *k, **kw: calls.append(a.shape) or real_qr(a, *k, **kw))
+    assert run_cli("generate", "orthogonal", "--shape", "1000,150", "--seed", 2, "--dtype", "float64", "--gain", 2,
+                   "--rows", "50:990", "--chunk-mb", 1, "-q", "-o", out) == 0
+    assert calls == [(1000, 150)]  # 2 chunks, one QR
+    np.testing.assert_array_equal(np.load(out), fastinit.orthogonal((1000, 150), 2, 2.0, dtype="float64")[50:990])
+
+
+def test_orthogonal_too_large_for_one_qr_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_physical_memory", lambda: 2**30)
+    code, err = fails(capsys, "generate", "orthogonal", "--shape", "10000,10000", "--seed", 0, "-o",
+                      tmp_path / "q.npy")
+    assert code == 2 and "(10000, 10000)" in err and "2.2 GiB" in err and "1.0 GiB" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_standard_output_is_a_npy_stream(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "fastinit", "generate", "glorot_uniform", "--shape", "300,70,3",
+                           "--seed", "9", "--chunk-mb", "1", "-o", "-"], capture_output=True, check=True)
+    saved = io.BytesIO()
+    np.save(saved, fastinit.glorot_uniform((300, 70, 3), 9))
+    assert proc.stdout == saved.getvalue()
+    assert os.listdir(tmp_path) == []
+
+
+def test_standard_output_refusals(monkeypatch, capsys):
+    class Terminal(io.BytesIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(Terminal()))
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", "-")
+    assert code == 2 and "terminal" in err
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", "-", "--force")
+    assert code == 2 and "cannot be resumed or replaced" in err
+
+
+def test_bench_runs_for_real(capsys):
+    assert run_cli("bench", "--sizes", "64x64", "--min-time", "0",
+                   "--contenders", "fastinit,fastinit-1thread,numpy,memory-floor") == 0
+    text = capsys.readouterr().out
+    for initializer in ("he_normal", "glorot_uniform", "lecun_normal"):
+        for target in ("fresh", "out"):
+            rows = [line for line in text.splitlines() if line.startswith(f"{initializer}-float32-64x64-{target}")]
+            assert [row.split()[1] for row in rows] == ["fastinit", "fastinit-1thread", "numpy", "memory-floor"]
+    showcase = text[:text.index("\n\n")].splitlines()[2:]
+    assert len(showcase) == 5
+    assert all(0.97 < float(line.split()[-1]) < 1.03 for line in showcase)  # measured std / formula std
+
+
+def test_demo_runs_for_real(tmp_path, capsys):
+    png = tmp_path / "demo.png"
+    assert run_cli("demo", "--depth", 12, "--width", 64, "--batch", 32, "--png", png) == 0
+    text = capsys.readouterr().out
+    assert "12 layers x 64 units, batch 32" in text and "std@10" in text
+    assert "He                  relu" in text and "LeCun               selu" in text
+    zero = [line for line in text.splitlines() if line.startswith("zero")]
+    assert len(zero) == 3 and all("collapsed" in line for line in zero)
+    if "matplotlib is not installed" not in text:
+        assert png.stat().st_size > 10_000
 
 
 def test_help_is_complete(capsys):
