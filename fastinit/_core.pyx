@@ -40,7 +40,10 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     """Fill ``out`` (C-contiguous, writable) with elements of the logical array
     described by ``layout = (n_runs, run_len, base, outer_shape, outer_stride)``;
     ``run_starts`` (uint64, n_runs entries), if given, replaces base and the
-    outer arrays: run r starts at logical index run_starts[r]."""
+    outer arrays: run r starts at logical index run_starts[r]. The kernels
+    write native byte order: a non-native ``out`` (``>f4`` on x86) has each
+    chunk byte-swapped in place right after it is made, so it needs no
+    temporary and Ctrl-C still leaves final values in a leading part."""
     cdef fi_request req
     cdef fi_layout lay
     cdef uint64_t total, e0, e1, chunk
@@ -80,6 +83,7 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
         lay.run_starts = <const uint64_t *>cnp.PyArray_DATA(run_starts)
     total = out.size
     data = <char *>cnp.PyArray_DATA(out)
+    swapped = None if out.dtype.isnative else out.reshape(-1)
     e0 = 0
     chunk = FIRST_CHUNK_PER_THREAD * <uint64_t>nthreads
     cdef fi_fill_info info
@@ -97,6 +101,8 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
         chunks += 1
         most_threads = max(most_threads, info.threads)
         _last_fill.info = (info.isa, most_threads, chunks)
+        if swapped is not None:
+            swapped[e0:e1].byteswap(inplace=True)
         if e1 < total:
             chunk = next_chunk(e1 - e0, perf_counter() - started)
             PyErr_CheckSignals()

@@ -26,13 +26,17 @@ def _is_int(x) -> bool:
 
 
 def check_shape(shape) -> tuple:
-    """An int or a sequence of ints >= 0, as a tuple of Python ints."""
+    """An int, a sequence of ints >= 0 or a 1-D integer NumPy array, as a
+    tuple of Python ints."""
     if _is_int(shape):
         dims = (shape,)
     elif isinstance(shape, (tuple, list)):
         dims = tuple(shape)
+    elif isinstance(shape, np.ndarray) and shape.ndim <= 1 and shape.dtype.kind in "iu":
+        dims = tuple(int(d) for d in shape.reshape(-1))
     else:
-        raise TypeError(f"shape must be an int or a tuple of ints, got {type(shape).__name__} {shape!r}")
+        raise TypeError(f"shape must be an int, a tuple of ints or a 1-D integer array, "
+                        f"got {type(shape).__name__} {shape!r}")
     for d in dims:
         if not _is_int(d):
             raise TypeError(f"shape must contain only ints (not bool or float), got {shape!r}")
@@ -149,25 +153,37 @@ def check_dtype(dtype, out, allowed) -> np.dtype:
 
 
 def check_rows(index, n: int) -> np.ndarray:
-    """A 1-D sequence of integer row ids for axis 0 of size n, as uint64.
-    Negative ids count from the end, as in NumPy; ids outside [-n, n) raise."""
-    ids = np.asarray(index)
+    """A 1-D sequence of integer row ids (any integer dtype) for axis 0 of
+    size n, as uint64. Negative ids count from the end, as in NumPy; ids
+    outside [-n, n) raise. Compared and offset in int64/uint64, never in the
+    ids' own dtype (an int32 id + n would overflow for n >= 2**31)."""
+    try:
+        ids = np.asarray(index)
+    except (ValueError, OverflowError) as e:  # ragged lists, ints beyond 64 bits
+        raise ValueError(f"index row ids must be a 1-D array of integers: {e}") from None
     if ids.ndim != 1:
         raise ValueError(f"index as row ids must be 1-D, got an array of shape {ids.shape}")
     if ids.size == 0:
         return np.zeros(0, dtype=np.uint64)
+    if ids.dtype.kind == "O" and all(_is_int(i) for i in ids):  # ints beyond 64 bits
+        first = next(i for i in ids if not -n <= i < n)
+        raise ValueError(f"index row id {int(first)} is out of range for axis 0 of size {n}")
     if ids.dtype == np.bool_ or ids.dtype.kind not in "iu":
         raise TypeError(f"index row ids must be integers, got dtype {ids.dtype}")
     if ids.dtype.kind == "u":
-        bad = ids >= n
+        ids = ids.astype(np.uint64)
+        bad = ids >= np.uint64(n)
     else:
+        ids = ids.astype(np.int64)
         bad = (ids < -n) | (ids >= n)
     if bad.any():
         first = ids[np.argmax(bad)]
         raise ValueError(f"index row id {int(first)} is out of range for axis 0 of size {n}")
+    rows = ids.astype(np.uint64)
     if ids.dtype.kind == "i":
-        ids = np.where(ids < 0, ids + n, ids)
-    return ids.astype(np.uint64)
+        negative = ids < 0
+        rows[negative] = ids[negative] + n
+    return rows
 
 
 def is_row_ids(index) -> bool:

@@ -14,7 +14,9 @@ dtype : numpy.float32 (default), numpy.float64, numpy.float16 or bfloat16
     bfloat16 element is the float32 element at the same position rounded to
     nearest even (so the bits of the dtypes relate), except that bounds an
     initializer guarantees (uniform never returns ``high``, truncated normal
-    stays in ``[a, b]``) hold in the rounded dtype too.
+    stays in ``[a, b]``) hold in the rounded dtype too. A non-native byte
+    order (``">f4"``) gives the same numbers, stored in that order. Parameters
+    whose samples could leave the dtype's finite range raise ValueError.
 out : numpy.ndarray, optional
     Writable C-contiguous array of the output shape and dtype, filled in place
     and returned. On bad input nothing is written. Ctrl-C during a large
@@ -114,13 +116,15 @@ def _step(x, dtype: np.dtype, up: bool) -> float:
 
 def _at_least(x: float, dtype: np.dtype) -> float:
     """The smallest dtype value >= x (x itself if infinite)."""
-    v = float(dtype.type(x))
+    with np.errstate(over="ignore"):  # x beyond the dtype is a bound samples never reach
+        v = float(dtype.type(x))
     return _step(v, dtype, True) if v < x else v
 
 
 def _at_most(x: float, dtype: np.dtype) -> float:
     """The largest dtype value <= x."""
-    v = float(dtype.type(x))
+    with np.errstate(over="ignore"):
+        v = float(dtype.type(x))
     return _step(v, dtype, False) if v > x else v
 
 
@@ -130,6 +134,11 @@ def _at_most(x: float, dtype: np.dtype) -> float:
 _OVERFLOW = {"float64": math.inf, "float32": (2 - 2.0**-24) * 2.0**127,
              "float16": (2 - 2.0**-11 - 2.0**-24) * 2.0**15,
              "bfloat16": (2 - 2.0**-8 - 2.0**-24) * 2.0**127}
+_LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max),
+            "float16": 65504.0, "bfloat16": (2 - 2.0**-7) * 2.0**127}
+# The normal samplers' uniforms never come nearer 0 (or 1) than 2**-k: k = 24
+# for float32 (and the half dtypes, rounded from it), 53 for float64.
+_UNIFORM_BITS = {"float64": 53, "float32": 24, "float16": 24, "bfloat16": 24}
 
 
 def _finite_in(dtype_name: str, v: float) -> bool:
@@ -144,12 +153,45 @@ def _check_representable(dtype: np.dtype, **values):
             raise ValueError(f"{name} must be finite in {dtype.name}, got {v!r}")
 
 
+def _reach(dtype: np.dtype, alpha: float = -math.inf) -> float:
+    """A bound on how far above max(alpha, 0) a standardized normal sample
+    can get, alpha being the window's lower edge (-inf: the plain normal).
+    The smallest upper-tail probability a sampler reaches is 2**-k of the
+    window's mass, and Q(x) <= Q(alpha) exp(-(x^2 - alpha^2) / 2) for
+    x >= alpha >= 0 (Q(x) <= exp(-x^2 / 2) / 2 when alpha < 0, where the mass
+    is at least 1/2), so x^2 <= max(alpha, 0)^2 + 2 k ln 2: for the plain
+    normal, Box-Muller's largest radius sqrt(-2 ln 2**-k) exactly. The factor
+    covers the kernels' rounding."""
+    k = _UNIFORM_BITS[_plan.dtype_name(dtype)]
+    return math.sqrt(max(alpha, 0.0) ** 2 + 2 * k * math.log(2.0)) * (1 + 2.0**-16)
+
+
+def _check_reach(dtype: np.dtype, lowest: float, highest: float, params: str):
+    """Every sample lies in [lowest, highest]; both must be finite in dtype,
+    or some samples would be inf or a pile of the largest finite value."""
+    name = _plan.dtype_name(dtype)
+    for v in (lowest, highest):
+        if not _finite_in(name, v):
+            raise ValueError(f"{params}: samples reach {v:.6g}, beyond the largest finite {name} value "
+                             f"{_LARGEST[name]:.6g}")
+
+
+def _normal_params(mean: float, std: float, dtype: np.dtype, params: str) -> dict:
+    """C-core parameters for N(mean, std^2) in dtype; params names the
+    caller's arguments in the error raised if samples could overflow dtype."""
+    reach = std * _reach(dtype)
+    _check_reach(dtype, mean - reach, mean + reach, params)
+    return dict(loc=mean, scale=std)
+
+
 def _uniform_params(low: float, high: float, dtype: np.dtype) -> dict:
     """C-core parameters for U[low, high) in dtype: the bounds rounded to
     dtype, and the largest dtype value below high, which caps the result so
     that high is never returned. Half dtypes compute with the float32
     parameters (their values are float32 values rounded) and a cap that is
-    below high in the half dtype."""
+    below high in the half dtype. Both bounds must be finite in dtype (a
+    high that rounds to inf would make the largest finite value a pile)."""
+    _check_representable(dtype, low=low, high=high)
     t = _compute_type(dtype)
     lo, hi = t(low), t(high)
     if not dtype.type(low) < dtype.type(high):
@@ -168,11 +210,38 @@ def _uniform_params(low: float, high: float, dtype: np.dtype) -> dict:
 MIN_WINDOW_MASS = 1e-300
 
 
-def _truncnormal_params(mean: float, std: float, a: float, b: float, dtype: np.dtype) -> dict:
-    """C-core parameters for N(mean, std^2) truncated to [a, b] (see the module
-    docstring): the CDF pair of the window in double, mirrored to the upper
-    tail when the window lies mostly below the mean."""
+# Below this width (beta - alpha) * max(|alpha|, |beta|) of a window in
+# standard deviations, the truncated normal's density is flat on the window
+# to 2**-30: its quantile is linear in u to far below a float32 ulp.
+FLAT_WINDOW = 2.0**-30
+FLOAT32_TINY = 2.0**-126
+
+
+def _truncnormal_params(mean: float, std: float, a: float, b: float, dtype: np.dtype) -> tuple:
+    """The C-core distribution and parameters for N(mean, std^2) truncated to
+    [a, b] (see the module docstring): the CDF pair of the window in double,
+    mirrored to the upper tail when the window lies mostly below the mean.
+    The float32 kernel (also behind the half dtypes) holds mean, std and the
+    window's mass in float32, the float64 one the mass in float64; where they
+    cannot (std or mean beyond float32, a mass below the normal range, or a
+    window that standardizes to a point) but the window is flat, the result
+    is U[a, b), which equals the truncated normal to the dtype's precision
+    there."""
     alpha, beta = (a - mean) / std, (b - mean) / std
+    params = f"mean={mean!r}, std={std!r}, a={a!r}, b={b!r}"
+    _check_reach(dtype, max(a, mean - std * _reach(dtype, -beta)), min(b, mean + std * _reach(dtype, alpha)),
+                 params)
+    lo, hi = _at_least(a, dtype), _at_most(b, dtype)
+    if not lo <= hi:
+        raise ValueError(f"no {dtype.name} value lies in [a, b] = [{a!r}, {b!r}]")
+    # from a, b directly: beta - alpha may cancel to 0 for a wide window far out
+    flat = (b - a) / std * max(abs(a - mean), abs(b - mean)) / std < FLAT_WINDOW
+    if _compute_type(dtype) is np.float32 and not (_finite_in("float32", mean) and _finite_in("float32", std)):
+        if not flat:
+            raise ValueError(f"{params}: mean and std must be finite in float32 (the precision float32 and "
+                             f"the half dtypes are computed in) unless the density is flat on [a, b]: "
+                             f"(b - a) * max(|a - mean|, |b - mean|) < 2**-30 * std**2")
+        return "uniform", dict(low=lo, span=hi - lo, high_below=hi)
     sign = 1.0
     if alpha + beta < 0:
         alpha, beta, sign = -beta, -alpha, -1.0
@@ -182,18 +251,17 @@ def _truncnormal_params(mean: float, std: float, a: float, b: float, dtype: np.d
     # window mass with the least cancellation: from erf near the mean, from
     # the upper-tail complements above it
     mass = q_alpha - q_beta if alpha >= 1 else 0.5 * (math.erf(beta / rt2) - math.erf(alpha / rt2))
+    if flat and mass < (FLOAT32_TINY if _compute_type(dtype) is np.float32 else MIN_WINDOW_MASS):
+        return "uniform", dict(low=lo, span=hi - lo, high_below=hi)
     if not mass >= MIN_WINDOW_MASS:
         raise ValueError(
             f"a={a!r}, b={b!r}: the window has probability {mass:.3g} under N({mean}, {std}^2); "
             f"at least {MIN_WINDOW_MASS} is needed"
         )
     k = -math.frexp(q_alpha)[1] if q_alpha < 0.5 else 0  # q_alpha * 2^k in [1/2, 1)
-    lo, hi = _at_least(a, dtype), _at_most(b, dtype)
-    if not lo <= hi:
-        raise ValueError(f"no {dtype.name} value lies in [a, b] = [{a!r}, {b!r}]")
-    return dict(loc=mean, scale=sign * std, tn_p0=p_alpha, tn_c0=0.5 * math.erf(alpha / rt2), tn_dp=mass,
-                tn_q1=math.ldexp(q_beta, k), tn_dq=math.ldexp(mass, k),
-                tn_log_offset=k * math.log(2.0), clamp_lo=lo, clamp_hi=hi)
+    return "truncnormal", dict(loc=mean, scale=sign * std, tn_p0=p_alpha, tn_c0=0.5 * math.erf(alpha / rt2),
+                               tn_dp=mass, tn_q1=math.ldexp(q_beta, k), tn_dq=math.ldexp(mass, k),
+                               tn_log_offset=k * math.log(2.0), clamp_lo=lo, clamp_hi=hi)
 
 
 def _bound(name: str, value) -> float:
@@ -225,14 +293,19 @@ def _scaled(p, distribution: str, variance_scale: float, fan: float) -> np.ndarr
         return _plan.run(p, "uniform")
     if variance_scale == 0:  # gain=0: every weight is 0 (U(-0, 0) has no open interval)
         return _plan.run(p, "uniform", low=0.0, span=0.0, high_below=0.0)
+    source = f"(scale {variance_scale!r}, gain^2 for Glorot/He; fan {fan!r})"
     if distribution in ("normal", "untruncated_normal"):
-        return _plan.run(p, "normal", loc=0.0, scale=math.sqrt(variance_scale / fan))
+        std = math.sqrt(variance_scale / fan)
+        return _plan.run(p, "normal", **_normal_params(0.0, std, p.dtype, f"std sqrt(scale / fan) = {std!r} {source}"))
     if distribution == "truncated_normal":
         std = math.sqrt(variance_scale / fan) / TRUNCATED_2_STD
         if std == 0.0:  # gain 0: the window [0, 0] is the point 0
             return _plan.run(p, "normal", loc=0.0, scale=0.0)
-        return _plan.run(p, "truncnormal", **_truncnormal_params(0.0, std, -2.0 * std, 2.0 * std, p.dtype))
+        dist, params = _truncnormal_params(0.0, std, -2.0 * std, 2.0 * std, p.dtype)
+        return _plan.run(p, dist, **params)
     bound = math.sqrt(3.0 * variance_scale / fan)
+    if not _finite_in(_plan.dtype_name(p.dtype), bound):
+        raise ValueError(f"the uniform bound sqrt(3 * scale / fan) = {bound!r} {source} is not finite in {p.dtype.name}")
     if p.dtype.type(bound) == 0:  # a bound below the dtype's smallest value: every weight rounds to 0
         return _plan.run(p, "uniform", low=0.0, span=0.0, high_below=0.0)
     return _plan.run(p, "uniform", **_uniform_params(-bound, bound, p.dtype))
@@ -429,8 +502,7 @@ def normal(shape, seed=None, mean=0.0, std=1.0, *, stream=0, dtype=None, out=Non
     p = _plan_float(shape, seed, stream, dtype, out, index, threads)
     mean = _plan.as_float("mean", mean)
     std = _plan.as_float("std", std, nonnegative=True)
-    _check_representable(p.dtype, mean=mean, std=std)
-    return _plan.run(p, "normal", loc=mean, scale=std)
+    return _plan.run(p, "normal", **_normal_params(mean, std, p.dtype, f"mean={mean!r}, std={std!r}"))
 
 
 def truncated_normal(shape, seed=None, mean=0.0, std=1.0, a=-2.0, b=2.0, *, stream=0, dtype=None,
@@ -455,8 +527,8 @@ def truncated_normal(shape, seed=None, mean=0.0, std=1.0, a=-2.0, b=2.0, *, stre
     a, b = _bound("a", a), _bound("b", b)
     if not a < b:
         raise ValueError(f"a must be < b, got a={a!r}, b={b!r}")
-    params = _truncnormal_params(mean, std, a, b, p.dtype)
-    return _plan.run(p, "truncnormal", **params)
+    dist, params = _truncnormal_params(mean, std, a, b, p.dtype)
+    return _plan.run(p, dist, **params)
 
 
 def orthogonal(shape, seed=None, gain=1.0, *, stream=0, dtype=None, out=None, threads=None, index=None):
@@ -512,7 +584,7 @@ def bits(shape, seed=None, stream=0, *, out=None, threads=None, index=None):
     >>> [hex(x) for x in fastinit.bits(64, seed=0)[::16]]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    p = _plan.plan(shape, seed, stream, np.uint32, out, index, threads, ("uint32",))
+    p = _plan.plan(shape, seed, stream, None, out, index, threads, ("uint32",))
     return _plan.run(p, "bits")
 
 

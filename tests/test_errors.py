@@ -182,13 +182,13 @@ def test_zero_element_shapes_with_out_index_and_float64(name):
 
 
 @pytest.mark.parametrize("dtype, value", [("float32", 1e39), ("float16", 1e5)])
-@pytest.mark.parametrize("name, sign", [("std", 1), ("mean", -1)])
-def test_normal_parameters_must_be_finite_in_the_output_dtype(dtype, value, name, sign):
+@pytest.mark.parametrize("name", ["std", "mean"])
+def test_normal_parameters_must_be_finite_in_the_output_dtype(dtype, value, name):
     """A parameter the output dtype cannot hold would make every sample inf:
-    an error, not a silent inf."""
-    with pytest.raises(ValueError, match=re.escape(f"{name} must be finite in {dtype}, got {sign * value!r}")):
-        F.normal(8, 0, dtype=dtype, **{name: sign * value})
-    assert np.isfinite(F.normal(8, 0, dtype="float64", **{name: sign * value})).all()
+    an error naming it, not a silent inf."""
+    with pytest.raises(ValueError, match=re.escape(f"{name}={value!r}") + f".*beyond the largest finite {dtype}"):
+        F.normal(8, 0, dtype=dtype, **{name: value})
+    assert np.isfinite(F.normal(8, 0, dtype="float64", **{name: value})).all()
 
 
 def test_index_with_too_many_partial_axes_raises_before_allocating():

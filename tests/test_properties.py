@@ -5,6 +5,7 @@ streams (including 0 and 2**64 - 1), dtypes, index blocks and thread counts,
 * a block generated alone equals the same block of the full array, with and
   without ``out=``;
 * the result does not depend on the thread count;
+* a non-native byte order gives the native values;
 * every invalid argument raises ValueError/TypeError naming the argument,
   with ``out=`` left byte for byte as it was.
 
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from api_cases import ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
@@ -93,6 +95,25 @@ def test_block_equals_slice_of_full(name, shape, data):
     result = generate(name, shape, seed, stream, dtype, index=index, threads=threads, out=out)
     assert result is out
     assert as_bytes(out) == as_bytes(expected)
+
+
+@SETTINGS
+@given(name=names, shape=shapes(max_elements=5_000), data=st.data())
+def test_non_native_byte_order_gives_native_values(name, shape, data):
+    """A non-native dtype (">f4" on x86) or out= holds the native values in
+    its byte order, for any block, with or without out= (bfloat16 has no
+    non-native form: NumPy turns it into raw bytes)."""
+    seed, stream, dtype = _seed_stream_dtype(data, name)
+    assume(dtype.kind in "fu")
+    index = data.draw(blocks(shape), label="index")
+    swapped = dtype.newbyteorder(">" if sys.byteorder == "little" else "<")
+    expected = generate(name, shape, seed, stream, dtype, index=index)
+    if data.draw(st.booleans(), label="out") or name == "bits":
+        result = generate(name, shape, seed, stream, None, index=index, out=np.empty(expected.shape, swapped))
+    else:
+        result = generate(name, shape, seed, stream, swapped, index=index)
+    assert result.dtype == swapped
+    assert as_bytes(result.astype(dtype)) == as_bytes(expected)
 
 
 @SETTINGS
