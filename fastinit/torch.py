@@ -24,12 +24,13 @@ generated on the CPU in float32/float64 and copied in with ``Tensor.copy_``,
 which rounds to nearest; the values are the same as for the contiguous CPU
 tensor. Meta tensors are left as they are, as PyTorch does.
 
-``init_module`` initializes a whole module reproducibly, independent of
-construction order and of which process builds which part.
+``init_module`` (and its context-manager form ``initializing``) runs a
+module's own init code with every random fill routed through these functions,
+under a stream per parameter name: reproducible, independent of construction
+order and of which process builds which part.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import warnings
 
@@ -46,7 +47,7 @@ from fastinit import _plan
 __all__ = [
     "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
     "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "lecun_uniform_", "lecun_normal_",
-    "init_module", "default_rules", "stable_stream", "draw_seed",
+    "init_module", "initializing", "stable_stream", "draw_seed",
 ]
 
 ZERO_ELEMENT_WARNING = "Initializing zero-element tensors is a no-op"
@@ -287,115 +288,6 @@ def orthogonal_(tensor, gain=1, generator=None, *, seed=None, stream=0):
     return _fill(tensor, generate, generator, seed, stream)
 
 
-# ---------------------------------------------------------------- modules
-
-def stable_stream(name: str) -> int:
-    """The stream of a parameter: the first 8 bytes (little-endian) of the
-    SHA-256 of its qualified name. Unlike ``hash()``, it is the same in every
-    process and Python version.
-
-    >>> stable_stream("0.weight") == stable_stream("0.weight")
-    True
-    """
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
-
-
-def _linear_or_conv(module, key):
-    """nn.Linear / nn.ConvNd reset_parameters: weight kaiming_uniform(a=sqrt(5)),
-    bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    kaiming_uniform_(module.weight, a=math.sqrt(5), **key("weight"))
-    if module.bias is not None:
-        fan_in, _ = _calculate_fan_in_and_fan_out(module.weight)
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-        uniform_(module.bias, -bound, bound, **key("bias"))
-
-
-def _embedding(module, key):
-    """nn.Embedding: N(0, 1), the padding row zero."""
-    normal_(module.weight, **key("weight"))
-    if module.padding_idx is not None:
-        with torch.no_grad():
-            module.weight[module.padding_idx].fill_(0)
-
-
-def _affine_norm(module, key):
-    """Norm layers: weight ones, bias zeros, running statistics reset."""
-    with torch.no_grad():
-        if getattr(module, "weight", None) is not None:
-            module.weight.fill_(1)
-        if getattr(module, "bias", None) is not None:
-            module.bias.zero_()
-    if getattr(module, "track_running_stats", False):
-        module.reset_running_stats()
-
-
-def default_rules() -> dict:
-    """PyTorch's default initialization per layer type, as used by
-    ``init_module``: ``{module type: rule(module, key)}``."""
-    rules = {nn.Linear: _linear_or_conv, nn.modules.conv._ConvNd: _linear_or_conv,
-             nn.Embedding: _embedding, nn.LayerNorm: _affine_norm, nn.GroupNorm: _affine_norm,
-             nn.modules.batchnorm._NormBase: _affine_norm}
-    if hasattr(nn, "RMSNorm"):
-        rules[nn.RMSNorm] = _affine_norm
-    return rules
-
-
-def _rule_for(module, rules):
-    for cls in type(module).__mro__:
-        if cls in rules:
-            return rules[cls]
-    return None
-
-
-def init_module(module, seed, rules=None):
-    """Initialize every parameter of module reproducibly and return it.
-
-    Each parameter ``name`` (qualified, as in ``module.named_parameters()``)
-    gets ``seed`` and the stream ``stable_stream(name)``, so its values do not
-    depend on construction order, on other parameters, or on which process
-    builds which part. Rules per layer type follow PyTorch's defaults
-    (``default_rules()``): Linear/Conv weights kaiming_uniform with
-    ``a=sqrt(5)`` and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), Embedding
-    N(0, 1) (padding row zero), norm layers ones/zeros (running stats reset).
-
-    ``rules`` maps a module type to ``rule(module, key)`` and overrides the
-    defaults (the most derived type wins); ``key(param_name)`` returns the
-    ``dict(seed=..., stream=...)`` to pass to any function of this module.
-    A module with parameters of its own but no rule raises ValueError before
-    anything is written. Modules are visited in sorted order of their names,
-    each shared module under each of its names, so a tied weight ends with
-    the rule of its last name in that order. Works on a model built on ``device="meta"`` and
-    materialized with ``to_empty(device=...)``.
-
-    >>> import torch, fastinit.torch as fi
-    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
-    >>> def glorot_zero_bias(linear, key):
-    ...     fi.xavier_uniform_(linear.weight, **key("weight"))
-    ...     torch.nn.init.zeros_(linear.bias)
-    >>> _ = fi.init_module(net, seed=0, rules={torch.nn.Linear: glorot_zero_bias})
-    >>> net[0].bias.abs().sum().item()
-    0.0
-    """
-    seed = _plan.check_uint64("seed", seed)
-    table = default_rules()
-    if rules is not None:
-        if not isinstance(rules, dict):
-            raise TypeError(f"rules must be a dict of module type -> rule(module, key), got {type(rules).__name__}")
-        table.update(rules)
-    plan = []
-    # every name of every module, sorted: a module or parameter shared under
-    # several names gets the same values whatever the construction order
-    for prefix, sub in sorted(module.named_modules(remove_duplicate=False), key=lambda item: item[0]):
-        own = [name for name, _ in sub.named_parameters(recurse=False)]
-        rule = _rule_for(sub, table)
-        if rule is None:
-            if own:
-                raise ValueError(
-                    f"no init rule for module {prefix or '<root>'!r} of type {type(sub).__name__} "
-                    f"(parameters {own}); pass rules={{{type(sub).__name__}: rule}}")
-            continue
-        plan.append((prefix, sub, rule))
-    for prefix, sub, rule in plan:
-        qualified = prefix + "." if prefix else ""
-        rule(sub, lambda name, q=qualified: {"seed": seed, "stream": stable_stream(q + name)})
-    return module
+# init_module lives in its own module (it runs each module's init code with
+# the fills above); imported last, as it uses them.
+from fastinit._torch_module import init_module, initializing, stable_stream  # noqa: E402

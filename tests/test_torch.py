@@ -282,21 +282,33 @@ def test_stable_stream_is_sha256():
         __import__("hashlib").sha256(b"encoder.weight").digest()[:8], "little")
 
 
-def test_init_module_user_rules_and_missing_rule():
-    def glorot_zero_bias(linear, key):
-        fi.xavier_uniform_(linear.weight, **key("weight"))
-        nn.init.zeros_(linear.bias)
+class OwnParameter(nn.Module):
+    """Parameters of its own and no reset_parameters()."""
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.empty(3))
 
-    net = nn.Sequential(nn.Linear(4, 3), nn.Bilinear(3, 3, 2))
+
+def test_init_module_init_fn_and_missing_init():
+    net = nn.Sequential(nn.Linear(4, 3), OwnParameter())
     before = net[0].weight.clone()
-    with pytest.raises(ValueError, match="no init rule for module '1' of type Bilinear"):
+    with pytest.raises(ValueError, match="module '1' of type OwnParameter has parameters \\['scale'\\]"):
         fi.init_module(net, seed=0)
     assert torch.equal(before, net[0].weight)  # nothing written before the error
-    fi.init_module(net, seed=0, rules={nn.Linear: glorot_zero_bias, nn.Bilinear: glorot_zero_bias})
-    assert not torch.equal(before, net[0].weight)
+
+    def glorot_zero_bias(module):
+        if isinstance(module, nn.Linear):
+            nn.init.xavier_uniform_(module.weight)
+            nn.init.zeros_(module.bias)
+        if isinstance(module, OwnParameter):
+            nn.init.normal_(module.scale, std=0.5)
+
+    fi.init_module(net, seed=0, init_fn=glorot_zero_bias)
+    assert torch.equal(net[0].weight, fi.xavier_uniform_(torch.empty(3, 4), seed=0, stream=fi.stable_stream("0.weight")))
     assert (net[0].bias == 0).all()
-    with pytest.raises(TypeError, match="rules must be a dict"):
-        fi.init_module(net, seed=0, rules=[glorot_zero_bias])
+    assert torch.equal(net[1].scale, fi.normal_(torch.empty(3), 0, 0.5, seed=0, stream=fi.stable_stream("1.scale")))
+    with pytest.raises(TypeError, match="init_fn must be a callable"):
+        fi.init_module(net, seed=0, init_fn=[glorot_zero_bias])
 
 
 def test_import_fastinit_does_not_import_torch():

@@ -1,0 +1,480 @@
+"""Whole-module initialization for PyTorch: each module's own init code, with
+its random fills routed through fastinit.
+
+``init_module`` runs every module's ``reset_parameters`` /
+``_reset_parameters`` (or a function the caller passes, such as a Hugging Face
+model's ``_init_weights``) inside a ``torch.overrides.TorchFunctionMode``
+that sees every ``Tensor.uniform_``/``normal_`` and ``torch.nn.init`` call.
+A random fill whose target is (a view of, the ``.data`` of, or the DTensor
+of) a parameter or buffer of the module is replaced by fastinit's fill with
+the distribution PyTorch computed, at the parameter's positions, under
+``(seed, stable_stream(name))``. Everything else (``zeros_``, ``fill_``,
+``eye_``, ``dirac_``, ``constant_``, copies, temporaries) runs as PyTorch
+runs it. So every module type keeps PyTorch's (or the library's) default
+distribution and the values depend only on (seed, parameter name, position):
+not on construction order, device, world size or sharding.
+
+``initializing`` is the context-manager form for code that initializes inside
+constructors: it records the fills while the model is built and replays them,
+routed, once the model is complete and its parameter names are known.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import inspect
+import sys
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+import fastinit
+from fastinit import _plan
+
+try:
+    from torch.distributed.tensor import DTensor
+except ImportError:  # a torch build without distributed support
+    DTensor = ()
+
+__all__ = ["init_module", "initializing", "stable_stream"]
+
+
+def stable_stream(name: str) -> int:
+    """The stream of a parameter: the first 8 bytes (little-endian) of the
+    SHA-256 of its qualified name. Unlike ``hash()``, it is the same in every
+    process and Python version.
+
+    >>> stable_stream("0.weight") == stable_stream("0.weight")
+    True
+    """
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+
+
+# ------------------------------------------------------- which parameter
+
+def _local(tensor):
+    """The tensor holding this rank's elements (a DTensor's local shard)."""
+    return tensor._local_tensor if isinstance(tensor, DTensor) else tensor
+
+
+def _storage_key(local):
+    return local.device, local.untyped_storage().data_ptr()
+
+
+class _Names:
+    """Every parameter and buffer of a module by the storage it lives in, so
+    that a fill can be traced back to the parameter it writes whatever view,
+    ``.data`` or DTensor of it the init code holds. A tensor shared under
+    several names goes by the first of them in sorted order, so the name does
+    not depend on which module registered it first."""
+
+    def __init__(self, module):
+        names = {}
+        for name, tensor in [*module.named_parameters(remove_duplicate=False),
+                             *module.named_buffers(remove_duplicate=False)]:
+            names.setdefault(id(tensor), (tensor, []))[1].append(name)
+        self.by_storage = {}
+        for tensor, tensor_names in names.values():
+            local = _local(tensor)
+            if local.is_meta or local.numel() == 0:
+                continue
+            self.by_storage.setdefault(_storage_key(local), []).append((min(tensor_names), tensor))
+
+    def find(self, tensor):
+        """``(name, parameter, positions)`` of the parameter tensor writes,
+        positions None when tensor is the whole parameter, else the flat
+        (C-order) positions in the parameter of tensor's elements; or None
+        when tensor belongs to no parameter."""
+        local = _local(tensor)
+        if local.is_meta or local.numel() == 0:
+            return None
+        for name, param in self.by_storage.get(_storage_key(local), ()):
+            own = _local(param)
+            if (local.storage_offset(), local.shape, local.stride()) == \
+                    (own.storage_offset(), own.shape, own.stride()):
+                if isinstance(param, DTensor) and not isinstance(tensor, DTensor):
+                    raise NotImplementedError(
+                        f"a random fill of the local shard of the DTensor parameter {name!r}: fill the "
+                        f"DTensor itself, so that fastinit knows which block of the global tensor it is")
+                return name, param, None
+            positions = _positions_in(own, local)
+            if positions is not None:
+                if isinstance(tensor, DTensor) or isinstance(param, DTensor):
+                    raise NotImplementedError(
+                        f"a random fill of a view of the sharded parameter {name!r}: fill the whole "
+                        f"parameter (fastinit routes whole DTensors, not views of them)")
+                return name, param, positions
+        return None
+
+
+def _positions_in(param, view):
+    """Flat C-order positions in param of view's elements (both sharing one
+    storage), or None if view is not inside param."""
+    start = param.storage_offset()
+    span = sum((n - 1) * s for n, s in zip(param.shape, param.stride())) + 1
+    lowest = view.storage_offset() + sum((n - 1) * s for n, s in zip(view.shape, view.stride()) if s < 0)
+    highest = view.storage_offset() + sum((n - 1) * s for n, s in zip(view.shape, view.stride()) if s > 0)
+    if lowest < start or highest >= start + span:
+        return None
+    # flat position of every storage element of param, laid out as param is
+    flat = torch.empty_strided(param.shape, param.stride(), dtype=torch.int64)
+    flat.copy_(torch.arange(param.numel()).view(param.shape))
+    return flat.as_strided(view.shape, view.stride(), view.storage_offset() - start).reshape(-1).numpy()
+
+
+# ------------------------------------------------------- the routing
+
+def _caller_locals(code, depth=12):
+    """Locals of the innermost caller frame running code, or None."""
+    frame = sys._getframe(1)
+    for _ in range(depth):
+        if frame is None:
+            return None
+        if frame.f_code is code:
+            return frame.f_locals
+        frame = frame.f_back
+    return None
+
+
+# torch.nn.init functions that draw temporaries (a rejection loop, a QR of a
+# Gaussian matrix): recognised from the fill's caller frame, so each routes
+# as one fastinit draw however it is reached (also through a reference taken
+# before this module was imported, as Hugging Face's initialization does).
+_TRUNC_NORMAL = nn.init._no_grad_trunc_normal_.__code__
+_ORTHOGONAL = nn.init.orthogonal_.__code__
+
+_RANDOM_METHODS = {"bernoulli_", "cauchy_", "exponential_", "geometric_", "log_normal_", "random_"}
+_NOT_WRITES = {"requires_grad_", "share_memory_"}
+
+
+def _writes(func):
+    """Whether func writes its first argument in place (PyTorch's trailing
+    underscore, or item assignment)."""
+    name = getattr(func, "__name__", "")
+    return name == "__setitem__" or (name.endswith("_") and not name.endswith("__") and name not in _NOT_WRITES)
+
+
+def _kaiming_bound(tensor, a, mode, nonlinearity):
+    """The U(-bound, bound) of nn.init.kaiming_uniform_, None for a zero-element tensor."""
+    if 0 in tensor.shape:
+        return None
+    fan = nn.init._calculate_correct_fan(tensor, mode)
+    std = nn.init.calculate_gain(nonlinearity, a) / fan ** 0.5
+    return 3.0 ** 0.5 * std
+
+
+# The nn.init functions that reach a TorchFunctionMode themselves (they check
+# for overrides; PyTorch passes their arguments by keyword).
+_INIT_SIGNATURES = {f: inspect.signature(f) for f in
+                    (nn.init.uniform_, nn.init.normal_, nn.init.kaiming_uniform_, nn.init.constant_)}
+
+
+def _arguments(func, args, kwargs):
+    """The tensor a call writes and its other arguments by name (torch spells
+    some, like Tensor.uniform_'s ``from``, that Python cannot)."""
+    if func in _INIT_SIGNATURES:
+        bound = _INIT_SIGNATURES[func].bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        return arguments.pop("tensor"), arguments
+    if func is torch.Tensor.uniform_:
+        return args[0], {"a": args[1] if len(args) > 1 else kwargs.get("from", 0.0),
+                         "b": args[2] if len(args) > 2 else kwargs.get("to", 1.0)}
+    if func is torch.Tensor.normal_:
+        return args[0], {"mean": args[1] if len(args) > 1 else kwargs.get("mean", 0.0),
+                         "std": args[2] if len(args) > 2 else kwargs.get("std", 1.0)}
+    return (args[0] if args and isinstance(args[0], torch.Tensor) else None), {}
+
+
+class _Routing(TorchFunctionMode):
+    """Routes the random fills of parameters of one module through fastinit;
+    skipped parameters are not written at all."""
+
+    def __init__(self, seed, names, skip=frozenset()):
+        super().__init__()
+        self.seed, self.names, self.skip = seed, names, skip
+        self.routed_trunc = set()  # ids of tensors whose trunc_normal_ fastinit already filled
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if not _writes(func):
+            return func(*args, **kwargs)
+        target, arguments = _arguments(func, args, kwargs)
+        if target is None:
+            return func(*args, **kwargs)
+        hit = self.names.find(target)
+        if hit is not None and hit[0] in self.skip:
+            return target
+        fill = self._draw(func, target, arguments)
+        if fill is None:
+            if hit is not None and func.__name__ in _RANDOM_METHODS:
+                raise NotImplementedError(
+                    f"Tensor.{func.__name__} on parameter {hit[0]!r}: fastinit routes uniform_, normal_ and the "
+                    f"torch.nn.init functions; initialize it with one of those")
+            return func(*args, **kwargs)
+        kind, params = fill
+        if kind == "skip":
+            return target
+        if hit is None:
+            return func(*args, **kwargs)
+        return self._fill(target, hit, kind, params)
+
+    def _draw(self, func, target, arguments):
+        """(distribution, parameters) of a random fill, ("skip", ()) when it
+        is already done, or None for a non-random write."""
+        if func is torch.Tensor.uniform_ or func is nn.init.uniform_:
+            return self._maybe_trunc(target) or ("uniform", (arguments["a"], arguments["b"]))
+        if func is torch.Tensor.normal_ or func is nn.init.normal_:
+            if self._maybe_orthogonal(target):
+                return "skip", ()
+            return self._maybe_trunc(target) or ("normal", (arguments["mean"], arguments["std"]))
+        if func is nn.init.kaiming_uniform_:
+            bound = _kaiming_bound(target, arguments["a"], arguments["mode"], arguments["nonlinearity"])
+            if bound is None:  # a zero-element tensor: PyTorch's warning, nothing to fill
+                func(target, **arguments)
+                return "skip", ()
+            return "uniform", (-bound, bound)
+        return None
+
+    def _maybe_trunc(self, target):
+        """Inside nn.init.trunc_normal_: the target gets fastinit's truncated
+        normal; torch's own acceptance draws (temporaries) get 0, which
+        accepts every value, so its rejection loop ends at once."""
+        frame = _caller_locals(_TRUNC_NORMAL)
+        if frame is None:
+            return None
+        if frame["tensor"] is target:
+            if self.names.find(target) is None:
+                return None
+            self.routed_trunc.add(id(target))
+            return "truncated_normal", (frame["mean"], frame["std"], frame["a"], frame["b"])
+        if id(frame["tensor"]) in self.routed_trunc:
+            target.zero_()
+            return "skip", ()
+        return None
+
+    def _maybe_orthogonal(self, target):
+        """Inside nn.init.orthogonal_: its Gaussian matrix (a temporary) is
+        drawn from the stream of the parameter it will become; PyTorch's QR
+        does the rest. True when routed."""
+        frame = _caller_locals(_ORTHOGONAL)
+        if frame is None or frame["tensor"] is target:
+            return False
+        hit = self.names.find(frame["tensor"])
+        if hit is None or hit[0] in self.skip:
+            return hit is not None
+        if isinstance(frame["tensor"], DTensor):
+            raise NotImplementedError(f"orthogonal_ of the sharded parameter {hit[0]!r}")
+        fastinit.torch.normal_(target, 0.0, 1.0, seed=self.seed, stream=stable_stream(hit[0]))
+        return True
+
+    def _fill(self, target, hit, kind, params):
+        name, param, positions = hit
+        stream = stable_stream(name)
+        fills = {"uniform": fastinit.torch.uniform_, "normal": fastinit.torch.normal_,
+                 "truncated_normal": fastinit.torch.trunc_normal_}
+        if positions is None:
+            return fills[kind](target, *params, seed=self.seed, stream=stream)
+        generate = {"uniform": fastinit.uniform, "normal": fastinit.normal,
+                    "truncated_normal": fastinit.truncated_normal}[kind]
+        values = generate((param.numel(),), self.seed, *params, stream=stream, index=positions,
+                          dtype=fastinit.torch._numpy_dtype(target.dtype))
+        with torch.no_grad():
+            target.copy_(fastinit.torch._from_numpy(values).view(target.shape))
+        return target
+
+
+# ------------------------------------------------------- entry points
+
+def _check_skip(module, skip):
+    if isinstance(skip, str):
+        raise TypeError(f"skip must be a collection of parameter names, got the string {skip!r}")
+    skip = frozenset(skip)
+    known = {n for n, _ in module.named_parameters(remove_duplicate=False)} | \
+            {n for n, _ in module.named_buffers(remove_duplicate=False)}
+    unknown = sorted(skip - known)
+    if unknown:
+        raise ValueError(f"skip names parameters the module does not have: {unknown}")
+    # a tied tensor goes by its first name: skipping any of its names skips it
+    canonical = {}
+    for name, tensor in [*module.named_parameters(remove_duplicate=False),
+                         *module.named_buffers(remove_duplicate=False)]:
+        canonical.setdefault(id(tensor), []).append(name)
+    return frozenset(min(names) for names in canonical.values() if skip & set(names))
+
+
+def _children_first(module, prefix=""):
+    """(name, module) for every module, each child (by name order) before its
+    parent, as construction runs a child's init before its parent's; a
+    shared module comes under each of its names."""
+    for name, child in sorted(module._modules.items()):
+        if child is not None:
+            yield from _children_first(child, f"{prefix}.{name}" if prefix else name)
+    yield prefix, module
+
+
+def _reset_method(module):
+    return getattr(module, "reset_parameters", None) or getattr(module, "_reset_parameters", None)
+
+
+def _check_every_parameter_has_an_init(module):
+    """Before writing anything: every module with parameters of its own has a
+    reset method itself or in an ancestor (which may reset its children)."""
+    def visit(prefix, sub, covered):
+        covered = covered or _reset_method(sub) is not None
+        own = [n for n, _ in sub.named_parameters(recurse=False)]
+        if own and not covered:
+            raise ValueError(
+                f"module {prefix or '<root>'!r} of type {type(sub).__name__} has parameters {own} and no "
+                f"reset_parameters(); pass init_fn=, a function(module) that initializes them")
+        for name, child in sub._modules.items():
+            if child is not None:
+                visit(f"{prefix}.{name}" if prefix else name, child, covered)
+    visit("", module, False)
+
+
+def init_module(module, seed, *, init_fn=None, skip=()):
+    """Initialize module with its own init code, every random fill from
+    fastinit, and return it.
+
+    Runs ``init_fn(sub)`` for every submodule ``sub`` (each child before its
+    parent, children in name order), by default each module's own
+    ``reset_parameters()`` or ``_reset_parameters()``: PyTorch's defaults for
+    every ``torch.nn`` type, and any third-party module's own. Each random
+    fill of a parameter (``torch.nn.init`` functions, ``Tensor.uniform_`` and
+    ``normal_``, on the parameter, its ``.data``, a view of it or its
+    DTensor) is drawn by fastinit with the distribution the init code asked
+    for, under ``seed`` and the stream ``stable_stream(name)`` of the
+    parameter's qualified name, at the parameter's positions. The values
+    depend only on (seed, name, position): not on construction order, device,
+    or how the model is sharded (a DTensor rank fills only its own shard).
+    Non-random writes (``zeros_``, ``ones_``, ``constant_``, ``eye_``,
+    ``dirac_``, ``fill_``, ``copy_``) run unchanged.
+
+    seed : int in [0, 2**64)
+    init_fn : callable(module), optional
+        Called for every submodule instead of its reset method, e.g. a Hugging
+        Face model's ``model._init_weights``.
+    skip : collection of str
+        Qualified names of parameters or buffers to leave untouched (to be
+        loaded from a checkpoint); any name of a tied parameter skips it.
+
+    Works on a model built on ``device="meta"`` and materialized with
+    ``to_empty(device=...)``, before or after ``fully_shard`` or
+    ``parallelize_module``. A module with parameters of its own and no reset
+    method (itself or an ancestor) raises ValueError before anything is
+    written, unless ``init_fn`` is given.
+
+    >>> import torch, fastinit.torch as fi
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
+    >>> _ = fi.init_module(net, seed=0)
+    >>> bool((net[1].weight == 1).all()), float(net[0].weight.abs().max()) <= 0.5
+    (True, True)
+    """
+    seed = _plan.check_uint64("seed", seed)
+    if init_fn is not None and not callable(init_fn):
+        raise TypeError(f"init_fn must be a callable(module), got {type(init_fn).__name__}")
+    skip = _check_skip(module, skip)
+    if init_fn is None:
+        _check_every_parameter_has_an_init(module)
+    with _Routing(seed, _Names(module), skip), torch.no_grad():
+        for _, sub in _children_first(module):
+            if init_fn is not None:
+                init_fn(sub)
+            elif (reset := _reset_method(sub)) is not None:
+                reset()
+    return module
+
+
+class _Recording(TorchFunctionMode):
+    """Records the writes made while a model is built: the outermost
+    ``torch.nn.init`` call when there is one, else the write itself."""
+
+    _INIT_FUNCTIONS = {getattr(nn.init, n).__code__: getattr(nn.init, n) for n in nn.init.__all__
+                       if n.endswith("_") and hasattr(getattr(nn.init, n), "__code__")}
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []  # (func, args, kwargs), in order
+        self._frame = None  # the nn.init call recorded last
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if _writes(func):
+            target, _ = _arguments(func, args, kwargs)
+            if target is not None and not _local(target).is_meta:
+                self._record(func, args, kwargs)
+        return func(*args, **kwargs)
+
+    def _record(self, func, args, kwargs):
+        outermost = None
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code in self._INIT_FUNCTIONS:
+                outermost = frame
+            frame = frame.f_back
+        if outermost is None:
+            self.calls.append((func, args, kwargs))
+            return
+        if outermost is self._frame:  # a later write of the same init call
+            return
+        self._frame = outermost  # held, so its id cannot be reused by the next call
+        init = self._INIT_FUNCTIONS[outermost.f_code]
+        bound = {p: outermost.f_locals[p] for p in inspect.signature(init).parameters}
+        self.calls.append((init, (), bound))
+
+
+@contextlib.contextmanager
+def initializing(seed, *, skip=()):
+    """Context manager: the model built inside it comes out initialized as
+    ``init_module`` would, from the init code its constructors run.
+
+    While the block runs, PyTorch initializes as usual and every write to a
+    tensor is recorded; on exit the writes to parameters and buffers of the
+    model built (the one module no other module built in the block contains)
+    are replayed in order, their random fills drawn by fastinit under
+    ``(seed, stable_stream(name))``. For third-party code that initializes
+    inside constructors (``nn.Parameter(torch.empty(...))`` then an init
+    call). Values computed out of place from PyTorch's generator
+    (``nn.Parameter(torch.randn(...))``) are not routed.
+
+    >>> import torch, fastinit.torch as fi
+    >>> with fi.initializing(seed=0):
+    ...     net = torch.nn.Linear(4, 3)
+    >>> torch.equal(net.weight, fi.init_module(torch.nn.Linear(4, 3), seed=0).weight)
+    True
+    """
+    seed = _plan.check_uint64("seed", seed)
+    built, children = {}, set()  # modules that got a parameter, buffer or child in the block
+
+    def note(parent, name, value):  # returns None: a registration hook's result replaces the value
+        built.setdefault(id(parent), parent)
+        if isinstance(value, nn.Module):
+            children.add(id(value))
+
+    registrations = nn.modules.module
+    hooks = [registrations.register_module_module_registration_hook(note),
+             registrations.register_module_parameter_registration_hook(note),
+             registrations.register_module_buffer_registration_hook(note)]
+    recording = _Recording()
+    try:
+        with recording:
+            yield
+    finally:
+        for hook in hooks:
+            hook.remove()
+    roots = [m for key, m in built.items() if key not in children]
+    if not roots:
+        return
+    if len(roots) > 1:
+        raise ValueError(f"fastinit.torch.initializing: build one model per block, got {len(roots)} separate "
+                         f"modules: {sorted(type(m).__name__ for m in roots)}")
+    root = roots[0]
+    names = _Names(root)
+    skip = _check_skip(root, skip)
+    with _Routing(seed, names, skip), torch.no_grad():
+        for func, args, kwargs in recording.calls:
+            target = _arguments(func, args, kwargs)[0] if args else kwargs["tensor"]
+            if names.find(target) is not None:
+                func(*args, **kwargs)
