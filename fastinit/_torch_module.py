@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import inspect
 import sys
+import warnings
 
 import torch
 from torch import nn
@@ -165,16 +166,24 @@ def _kaiming_bound(tensor, a, mode, nonlinearity):
 
 
 # The nn.init functions that reach a TorchFunctionMode themselves (they check
-# for overrides; PyTorch passes their arguments by keyword).
-_INIT_SIGNATURES = {f: inspect.signature(f) for f in
+# for overrides; PyTorch passes their arguments by keyword). By name: a
+# library may rebind them (Hugging Face's initialization guard swaps in
+# wrappers with the same signatures, and PyTorch then reports the wrapper).
+_INIT_SIGNATURES = {f.__name__: inspect.signature(f) for f in
                     (nn.init.uniform_, nn.init.normal_, nn.init.kaiming_uniform_, nn.init.constant_)}
+
+
+def _init_function(func):
+    """The name of the nn.init function func stands for, or None."""
+    name = getattr(func, "__name__", None)
+    return name if inspect.isfunction(func) and name in _INIT_SIGNATURES else None
 
 
 def _arguments(func, args, kwargs):
     """The tensor a call writes and its other arguments by name (torch spells
     some, like Tensor.uniform_'s ``from``, that Python cannot)."""
-    if func in _INIT_SIGNATURES:
-        bound = _INIT_SIGNATURES[func].bind(*args, **kwargs)
+    if _init_function(func):
+        bound = _INIT_SIGNATURES[func.__name__].bind(*args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
         return arguments.pop("tensor"), arguments
@@ -223,16 +232,19 @@ class _Routing(TorchFunctionMode):
     def _draw(self, func, target, arguments):
         """(distribution, parameters) of a random fill, ("skip", ()) when it
         is already done, or None for a non-random write."""
-        if func is torch.Tensor.uniform_ or func is nn.init.uniform_:
+        init = _init_function(func)
+        if init and func is not getattr(nn.init, init) and getattr(target, "_is_hf_initialized", False):
+            return "skip", ()  # what Hugging Face's wrapper would do: the tensor is loaded
+        if func is torch.Tensor.uniform_ or init == "uniform_":
             return self._maybe_trunc(target) or ("uniform", (arguments["a"], arguments["b"]))
-        if func is torch.Tensor.normal_ or func is nn.init.normal_:
+        if func is torch.Tensor.normal_ or init == "normal_":
             if self._maybe_orthogonal(target):
                 return "skip", ()
             return self._maybe_trunc(target) or ("normal", (arguments["mean"], arguments["std"]))
-        if func is nn.init.kaiming_uniform_:
+        if init == "kaiming_uniform_":
             bound = _kaiming_bound(target, arguments["a"], arguments["mode"], arguments["nonlinearity"])
             if bound is None:  # a zero-element tensor: PyTorch's warning, nothing to fill
-                func(target, **arguments)
+                nn.init.kaiming_uniform_(target, **arguments)
                 return "skip", ()
             return "uniform", (-bound, bound)
         return None
@@ -275,7 +287,9 @@ class _Routing(TorchFunctionMode):
         fills = {"uniform": fastinit.torch.uniform_, "normal": fastinit.torch.normal_,
                  "truncated_normal": fastinit.torch.trunc_normal_}
         if positions is None:
-            return fills[kind](target, *params, seed=self.seed, stream=stream)
+            with warnings.catch_warnings():  # trunc_normal_'s warning: PyTorch has given it
+                warnings.simplefilter("ignore")
+                return fills[kind](target, *params, seed=self.seed, stream=stream)
         generate = {"uniform": fastinit.uniform, "normal": fastinit.normal,
                     "truncated_normal": fastinit.truncated_normal}[kind]
         values = generate((param.numel(),), self.seed, *params, stream=stream, index=positions,
@@ -369,7 +383,7 @@ def init_module(module, seed, *, init_fn=None, skip=()):
     >>> import torch, fastinit.torch as fi
     >>> net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
     >>> _ = fi.init_module(net, seed=0)
-    >>> bool((net[1].weight == 1).all()), float(net[0].weight.abs().max()) <= 0.5
+    >>> bool((net[1].weight == 1).all()), bool(net[0].weight.abs().max() <= 0.5)
     (True, True)
     """
     seed = _plan.check_uint64("seed", seed)
