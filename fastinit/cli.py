@@ -515,15 +515,20 @@ def _generate_to_stdout(table: Table, args) -> int:
     out = sys.stdout.buffer
     if out.isatty():
         raise CommandError("-o -: standard output is a terminal; redirect it to a file or a pipe", 2)
+    bar = _progress_bar(table.size * table.dtype.itemsize, 0, args.quiet)
     try:
         out.write(table.header)
-        write_chunks(table, args.chunk_mb << 20, 0, lambda data, first: out.write(data), lambda done: None,
-                     _progress_bar(table.size * table.dtype.itemsize, 0, args.quiet))
+        write_chunks(table, args.chunk_mb << 20, 0, lambda data, first: out.write(data), lambda done: None, bar)
         out.flush()
+    except KeyboardInterrupt:
+        raise CommandError("interrupted: the .npy stream on standard output is incomplete", 130) from None
     except BrokenPipeError:
         # the reader went away: say so once, and keep Python from complaining again at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise CommandError("-o -: standard output was closed before the table was complete", 1) from None
+    finally:
+        if bar is not None:
+            bar.close()
     return 0
 
 

@@ -422,7 +422,7 @@ def test_orthogonal_too_large_for_one_qr_is_refused(tmp_path, monkeypatch, capsy
 
 def test_standard_output_is_a_npy_stream(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "fastinit", "generate", "glorot_uniform", "--shape", "300,70,3",
-                           "--seed", "9", "--chunk-mb", "1", "-o", "-"], capture_output=True, check=True)
+                           "--seed", "9", "--chunk-mb", "1", "-o", "-"], capture_output=True, check=True, cwd=tmp_path)
     saved = io.BytesIO()
     np.save(saved, fastinit.glorot_uniform((300, 70, 3), 9))
     assert proc.stdout == saved.getvalue()
@@ -441,8 +441,19 @@ def test_standard_output_refusals(monkeypatch, capsys):
     assert code == 2 and "cannot be resumed or replaced" in err
 
 
+def test_standard_output_closed_early_is_one_line(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "fastinit", "generate", "normal", "--shape", "1000,1000",
+                             "--seed", "0", "--chunk-mb", "1", "-q", "-o", "-"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert proc.stdout.read(100).startswith(b"\x93NUMPY")
+    proc.stdout.close()  # as `| head -c 100` does
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1
+    assert err == "fastinit generate: error: -o -: standard output was closed before the table was complete\n"
+
+
 def test_bench_runs_for_real(capsys):
-    assert run_cli("bench", "--sizes", "64x64", "--min-time", "0",
+    assert run_cli("bench", "--sizes", "64x64", "--min-time", "0", "--models", "",
                    "--contenders", "fastinit,fastinit-1thread,numpy,memory-floor") == 0
     text = capsys.readouterr().out
     for initializer in ("he_normal", "glorot_uniform", "lecun_normal"):
