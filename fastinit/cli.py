@@ -550,5 +550,7 @@ def main(argv=None) -> int:
         args.subparser.error(str(e))
     except CommandError as e:
         args.subparser.exit(e.status, f"{prog}: error: {e}\n")
+    except KeyboardInterrupt:  # before generate wrote anything, or in demo
+        args.subparser.exit(130, f"{prog}: interrupted\n")
     except OSError as e:
         args.subparser.exit(1, f"{prog}: error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}\n")

@@ -294,8 +294,9 @@ def test_kill_after_the_rename_is_resumed_as_complete(tmp_path, monkeypatch):
 
     with monkeypatch.context() as patch:
         patch.setattr(os, "remove", killed_before_removing_the_record)
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(SystemExit) as killed:
             run_cli("generate", *BASE, "-o", out)
+    assert killed.value.code == 130
     assert sorted(os.listdir(tmp_path)) == ["t.npy", "t.npy.progress"]
     assert run_cli("generate", *BASE, "--resume", "-o", out) == 0
     assert os.listdir(tmp_path) == ["t.npy"]
