@@ -20,7 +20,8 @@ MAX_ELEMENTS = 2**63 - 1
 MIN_ELEMENTS_PER_THREAD = 1 << 16
 
 
-def _is_int(x) -> bool:
+def is_int(x) -> bool:
+    """An integer (Python or NumPy), not a bool."""
     # the exact-type test first: the ABC check costs a microsecond per call
     return type(x) is int or (isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_)))
 
@@ -28,7 +29,7 @@ def _is_int(x) -> bool:
 def check_shape(shape) -> tuple:
     """An int, a sequence of ints >= 0 or a 1-D integer NumPy array, as a
     tuple of Python ints."""
-    if _is_int(shape):
+    if is_int(shape):
         dims = (shape,)
     elif isinstance(shape, (tuple, list)):
         dims = tuple(shape)
@@ -38,7 +39,7 @@ def check_shape(shape) -> tuple:
         raise TypeError(f"shape must be an int, a tuple of ints or a 1-D integer array, "
                         f"got {type(shape).__name__} {shape!r}")
     for d in dims:
-        if not _is_int(d):
+        if not is_int(d):
             raise TypeError(f"shape must contain only ints (not bool or float), got {shape!r}")
         if d < 0:
             raise ValueError(f"shape must not contain negative dimensions, got {shape!r}")
@@ -54,7 +55,7 @@ def check_shape(shape) -> tuple:
 
 
 def check_uint64(name: str, value) -> int:
-    if not _is_int(value):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int in [0, 2**64), got {type(value).__name__} {value!r}")
     value = int(value)
     if not 0 <= value < SEED_LIMIT:
@@ -102,7 +103,7 @@ def check_threads(threads):
     only for arrays large enough to use them)."""
     if threads is None:
         return env_threads()
-    if not _is_int(threads):
+    if not is_int(threads):
         raise TypeError(f"threads must be a positive int or None, got {type(threads).__name__} {threads!r}")
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
@@ -165,7 +166,7 @@ def check_rows(index, n: int) -> np.ndarray:
         raise ValueError(f"index as row ids must be 1-D, got an array of shape {ids.shape}")
     if ids.size == 0:
         return np.zeros(0, dtype=np.uint64)
-    if ids.dtype.kind == "O" and all(_is_int(i) for i in ids):  # ints beyond 64 bits
+    if ids.dtype.kind == "O" and all(is_int(i) for i in ids):  # ints beyond 64 bits
         first = next(i for i in ids if not -n <= i < n)
         raise ValueError(f"index row id {int(first)} is out of range for axis 0 of size {n}")
     if ids.dtype == np.bool_ or ids.dtype.kind not in "iu":
@@ -209,14 +210,14 @@ def check_index(index, shape: tuple) -> tuple:
     for axis, (s, n) in enumerate(zip(index, shape)):
         if not isinstance(s, slice):
             raise TypeError(f"index entries must be slices, got {s!r} for axis {axis}")
-        if s.step is not None and (not _is_int(s.step) or s.step != 1):
+        if s.step is not None and (not is_int(s.step) or s.step != 1):
             raise ValueError(f"index slices must have step 1, got step {s.step!r} for axis {axis}")
         bounds = []
         for name, b, default in (("start", s.start, 0), ("stop", s.stop, n)):
             if b is None:
                 bounds.append(default)
                 continue
-            if not _is_int(b):
+            if not is_int(b):
                 raise TypeError(f"index {name} must be an int or None, got {b!r} for axis {axis}")
             b = int(b)
             if not -n <= b <= n:
@@ -333,17 +334,20 @@ def run(p: Plan, dist: str, **params) -> np.ndarray:
     return out
 
 
-def as_float(name: str, value, *, positive=False, nonnegative=False) -> float:
-    """A finite real number (not bool); optionally > 0 or >= 0."""
+def as_float(name: str, value, *, positive=False, nonnegative=False, finite=True) -> float:
+    """A real number (not bool, NumPy scalars alike) as a float: finite, or
+    with ``finite=False`` possibly infinite (never nan); optionally > 0 or >= 0."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be a real number{'' if finite else ' (inf allowed)'}, "
+                        f"got {type(value).__name__} {value!r}")
     v = float(value)
-    if not math.isfinite(v):
+    if not finite:
+        if math.isnan(v):
+            raise TypeError(f"{name} must be a real number (inf allowed), got {type(value).__name__} {value!r}")
+    elif not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {v}")
     if positive and v <= 0:
         raise ValueError(f"{name} must be > 0, got {v}")
     if nonnegative and v < 0:
         raise ValueError(f"{name} must be >= 0, got {v}")
     return v
-
-

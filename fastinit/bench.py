@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import fastinit
-from fastinit import bench_models
+from fastinit import _spec, bench_models
 
 SIZES = {"64x64": (64, 64), "1e6": (1000, 1000), "1e7": (10000, 1000), "1e8": (10000, 10000)}
 INITIALIZERS = ("he_normal", "glorot_uniform", "lecun_normal")
@@ -45,12 +45,8 @@ class Case:
 
 def _param(initializer: str, shape) -> float:
     """std (normal) or bound (uniform) of the initializer for shape."""
-    fan_in, fan_out = fastinit.compute_fans(shape)
-    if initializer == "he_normal":
-        return math.sqrt(2.0 / fan_in)
-    if initializer == "lecun_normal":
-        return math.sqrt(1.0 / fan_in)
-    return math.sqrt(6.0 / (fan_in + fan_out))
+    dist = _spec.INITIALIZERS[initializer].distribution(shape)
+    return dist.high if isinstance(dist, _spec.Uniform) else dist.std
 
 
 def _numpy_fn(case: Case, out):
@@ -223,10 +219,7 @@ def print_showcase(file=sys.stdout):
           f"{'formula std':>12s} {'measured':>10s} {'ratio':>7s}", file=file)
     for name, shape, kw in SHOWCASE:
         fan_in, fan_out = fastinit.compute_fans(shape, layout=kw.get("layout"))
-        std = {"he_normal": math.sqrt(2 / fan_in), "he_uniform": math.sqrt(2 / fan_in),
-               "lecun_normal": math.sqrt(1 / fan_in),
-               "glorot_uniform": math.sqrt(2 / (fan_in + fan_out)),
-               "glorot_normal": math.sqrt(2 / (fan_in + fan_out))}[name]
+        std = _spec.INITIALIZERS[name].distribution(shape, kw).std
         x = getattr(fastinit, name)(shape, 0, **kw)
         measured = float(x.std(dtype=np.float64))
         print(f"{name:15s} {str(shape):18s} {kw.get('layout') or 'numpy':7s} {fan_in:7d} {fan_out:7d} "

@@ -24,13 +24,10 @@ from dask.array.core import normalize_chunks
 from dask.base import tokenize
 
 import fastinit
-from fastinit import _plan
+from fastinit import _plan, _spec
 
-__all__ = [
-    "bits", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
-    "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform",
-    "normal", "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
-]
+# every initializer that can generate one block alone, aliases included
+__all__ = sorted(name for name, entry in _spec.BY_NAME.items() if not entry.whole_array)
 
 
 def _chunk(name, shape, seed, kwargs, block_info=None):
@@ -62,18 +59,4 @@ def _lazy(name: str):
     return lazy
 
 
-bits = _lazy("bits")
-glorot_normal = _lazy("glorot_normal")
-glorot_uniform = _lazy("glorot_uniform")
-he_normal = _lazy("he_normal")
-he_uniform = _lazy("he_uniform")
-kaiming_normal = _lazy("kaiming_normal")
-kaiming_uniform = _lazy("kaiming_uniform")
-lecun_normal = _lazy("lecun_normal")
-lecun_uniform = _lazy("lecun_uniform")
-normal = _lazy("normal")
-truncated_normal = _lazy("truncated_normal")
-uniform = _lazy("uniform")
-variance_scaling = _lazy("variance_scaling")
-xavier_normal = _lazy("xavier_normal")
-xavier_uniform = _lazy("xavier_uniform")
+globals().update({name: _lazy(name) for name in __all__})

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import math
-import numbers
 
-from ._plan import check_shape
+from ._plan import as_float, check_shape, is_int
 
 LAYOUTS = (None, "torch")
 
@@ -12,12 +11,12 @@ LAYOUTS = (None, "torch")
 def _normalize_axes(name: str, axes, ndim: int) -> tuple:
     """An int or a tuple/list of ints, each in [-ndim, ndim), as a tuple of
     distinct non-negative axes."""
-    single = type(axes) is int or (isinstance(axes, numbers.Integral) and not isinstance(axes, bool))
+    single = is_int(axes)
     if not single and not isinstance(axes, (tuple, list)):
         raise TypeError(f"{name} must be an int or a tuple of ints, got {axes!r}")
     out = []
     for axis in (axes,) if single else axes:
-        if type(axis) is not int and (isinstance(axis, bool) or not isinstance(axis, numbers.Integral)):
+        if not is_int(axis):
             raise TypeError(f"{name} must be an int or a tuple of ints, got {axes!r}")
         if not -ndim <= axis < ndim:
             raise ValueError(f"{name}={axes!r} is out of range for a shape with {ndim} axes")
@@ -113,12 +112,7 @@ def calculate_gain(nonlinearity, param=None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        if param is None:
-            slope = 0.01
-        elif isinstance(param, numbers.Real) and not isinstance(param, bool) and math.isfinite(param):
-            slope = float(param)
-        else:
-            raise ValueError(f"negative_slope must be a finite number, got {param!r}")
+        slope = 0.01 if param is None else as_float("negative_slope", param)
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4

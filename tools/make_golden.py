@@ -25,7 +25,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import fastinit.initializers  # noqa: E402
+from fastinit import _spec  # noqa: E402
 from api_cases import INITIALIZERS, as_bytes, dtype_named, dtypes_of, generate  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "data" / "golden_streams.json"
@@ -59,7 +59,7 @@ def _parameter_variants(name):
         return [{}, ROW_IDS]
     if name == "variance_scaling":
         return [{"scale": 0.5, "mode": mode, "distribution": dist}
-                for dist in fastinit.initializers.DISTRIBUTIONS for mode in ("fan_in", "fan_avg")]
+                for dist in _spec.DISTRIBUTIONS for mode in ("fan_in", "fan_avg")]
     if name == "he_normal":
         return [{}, *HE_OPTIONS, TRUNCATED, ROW_IDS]
     if name == "he_uniform":
