@@ -3,3 +3,9 @@ import sys
 
 # tests/philox_ref.py is imported as a plain module by the tests
 sys.path.insert(0, os.path.dirname(__file__))
+
+# tests/test_jax.py shards over 8 host devices; XLA reads this flag once, when
+# JAX first creates its CPU backend, so it is set before any test imports jax.
+_DEVICES_FLAG = "--xla_force_host_platform_device_count=8"
+if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_DEVICES_FLAG}".strip()

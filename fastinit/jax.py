@@ -1,0 +1,284 @@
+"""fastinit for JAX and Flax: ``jax.nn.initializers``' factories, filled by
+fastinit, on any device mesh.
+
+Every factory has the name, arguments and defaults of its
+``jax.nn.initializers`` counterpart and returns ``init(key, shape,
+dtype=..., out_sharding=None)`` returning a ``jax.Array``, so it plugs into
+Flax (``nnx.Linear(..., kernel_init=fastinit.jax.he_normal())``, linen's
+``nn.Dense(kernel_init=...)``) and anything else that takes a JAX
+initializer. The variance-scaling family defaults to the truncated normal,
+as in JAX. The values are fastinit's, not JAX's: the same distribution,
+different bits, and bits that never depend on the mesh.
+
+The key
+-------
+A JAX PRNG key maps to fastinit's ``(seed, stream)`` through its key data
+(``jax.random.key_data``: 32-bit words ``w``), see :func:`seed_stream`:
+
+* a threefry key (the default; typed ``jax.random.key(s)`` or raw
+  ``jax.random.PRNGKey(s)``, 2 words): ``seed = w[0] * 2**32 + w[1]``,
+  ``stream = 0``. So ``jax.random.key(s)`` gives ``seed = s`` for
+  ``0 <= s < 2**32``;
+* an rbg / unsafe_rbg key (4 words): the same seed from ``w[0], w[1]``, and
+  ``stream = w[2] * 2**32 + w[3]``.
+
+The same key gives the same array; distinct keys (those of
+``jax.random.split`` or ``fold_in``) give distinct Philox keys, that is
+independent streams. ``init(key, shape)`` equals
+``fastinit.<name>(shape, seed, stream=stream, ...)`` of the NumPy API bit for
+bit (``he_normal`` with ``distribution="truncated_normal"``, etc.; see
+each factory).
+
+Sharding
+--------
+``init(key, shape, dtype, out_sharding=NamedSharding(mesh, spec))`` builds
+the array with ``jax.make_array_from_callback``: each block an addressable
+device holds is generated on its own with ``index=`` (fans always from the
+global shape), once per distinct block, so a process of a multi-host job
+makes only its own blocks, nothing is materialized whole, and the values do
+not depend on the mesh or the partition spec. :func:`make_array` does the
+same for any fastinit NumPy initializer.
+
+Under ``jax.jit``
+-----------------
+Inside a traced function (``jax.jit(model.init)``, ``nnx.jit``, ``vmap``)
+the key is not known until run time; ``init`` then becomes a
+``jax.pure_callback`` that generates the whole array on the host when the
+compiled function runs, with the same values as eagerly. Its cost: the
+array is made on the host in one piece and copied to the device (and
+resharded by ``out_sharding`` or the jit's ``out_shardings``), and XLA cannot
+fuse or elide it. For a large model, initialize eagerly with
+``out_sharding`` instead: each device's block is made alone, in place.
+
+Dtypes: float32 (the default, as JAX's without x64), float64 (with
+``jax_enable_x64``), float16 and bfloat16 (ml_dtypes), rounded as in the
+NumPy API.
+
+>>> import jax, fastinit, fastinit.jax
+>>> w = fastinit.jax.he_normal()(jax.random.key(0), (256, 128))
+>>> bool((w == fastinit.he_normal((256, 128), 0, distribution="truncated_normal")).all())
+True
+"""
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import fastinit
+from fastinit import _plan
+from fastinit.initializers import FLOAT_DTYPES
+
+__all__ = [
+    "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "kaiming_normal", "kaiming_uniform",
+    "lecun_normal", "lecun_uniform", "make_array", "normal", "orthogonal", "seed_stream",
+    "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+]
+
+# Words of key data: threefry2x32 keys have 2, rbg and unsafe_rbg keys 4.
+KEY_WORDS = (2, 4)
+
+
+def _key_data(key):
+    """The uint32 words of one PRNG key (typed or raw), maybe traced."""
+    if jnp.issubdtype(getattr(key, "dtype", None), jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ValueError(f"key must be a single PRNG key, got a key array of shape {key.shape}")
+        return jax.random.key_data(key)
+    shape = getattr(key, "shape", None)
+    if getattr(key, "dtype", None) != np.uint32 or shape is None or len(shape) != 1 or shape[0] not in KEY_WORDS:
+        raise TypeError(f"key must be a typed JAX PRNG key or a raw uint32 key of shape (2,) or (4,), got {key!r}")
+    return key
+
+
+def seed_stream(key) -> tuple[int, int]:
+    """fastinit's ``(seed, stream)`` of a concrete JAX PRNG key (see the module
+    doc): ``seed = w[0] * 2**32 + w[1]`` of its key data words ``w``;
+    ``stream = w[2] * 2**32 + w[3]`` for a 4-word (rbg) key, else 0.
+
+    >>> import jax, fastinit.jax
+    >>> fastinit.jax.seed_stream(jax.random.key(7)), fastinit.jax.seed_stream(jax.random.PRNGKey(7))
+    ((7, 0), (7, 0))
+    """
+    words = [int(w) for w in np.asarray(_key_data(key), dtype=np.uint32)]
+    seed = words[0] << 32 | words[1]
+    stream = words[2] << 32 | words[3] if len(words) == 4 else 0
+    return seed, stream
+
+
+def _dtype(dtype) -> np.dtype:
+    """JAX's dtype for the request (the default float when None; float64
+    becomes float32 without x64), one fastinit generates."""
+    dt = np.dtype(jax.dtypes.canonicalize_dtype(float if dtype is None else dtype))
+    if dt.name not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be one of {list(FLOAT_DTYPES)}, got {dt.name}")
+    return dt
+
+
+def _box(index, shape) -> tuple:
+    """A device index of make_array_from_callback (slices with None ends) as
+    concrete slices."""
+    return tuple(slice(*s.indices(n)[:2]) for s, n in zip(index, shape))
+
+
+def make_array(initializer, shape, seed, sharding=None, *, stream=0, dtype=None, **kwargs) -> jax.Array:
+    """``initializer(shape, seed, stream=stream, dtype=dtype, **kwargs)`` (a
+    fastinit NumPy initializer) as a ``jax.Array``, placed by ``sharding``.
+
+    With a ``jax.sharding.Sharding``, each distinct block the addressable
+    devices hold is generated alone with ``index=`` (fans come from the
+    global shape), so the array equals the unsharded one bit for bit on any
+    mesh and the host never holds more than one block at a time beyond
+    what the devices keep. Without one, the array goes to JAX's default
+    device.
+
+    >>> import jax, numpy as np, fastinit, fastinit.jax
+    >>> from jax.sharding import NamedSharding, PartitionSpec as P
+    >>> n = len(jax.devices())
+    >>> mesh = jax.make_mesh((n,), ("x",))
+    >>> e = fastinit.jax.make_array(fastinit.normal, (8 * n, 8), 0, NamedSharding(mesh, P("x")), std=0.02)
+    >>> bool((np.asarray(e) == fastinit.normal((8 * n, 8), 0, std=0.02)).all())
+    True
+    """
+    shape = _plan.check_shape(shape)
+    dtype = _dtype(dtype)
+    seed = _plan.check_seed(seed)
+    make = functools.partial(initializer, shape, seed, stream=stream, dtype=dtype, **kwargs)
+    if sharding is None:
+        return jnp.asarray(make())
+    if not isinstance(sharding, jax.sharding.Sharding):
+        raise TypeError(f"sharding must be a jax.sharding.Sharding (e.g. NamedSharding), got {sharding!r}")
+    # An empty block checks every argument here, not in a device callback.
+    make(index=tuple(slice(0, 0) for _ in shape) if shape else ())
+    blocks = {}  # replicated devices share one block
+
+    def block(index):
+        box = _box(index, shape)
+        key = tuple((s.start, s.stop) for s in box)
+        if key not in blocks:
+            blocks[key] = make(index=box)
+        return blocks[key]
+
+    return jax.make_array_from_callback(shape, sharding, block)
+
+
+def _host_block(make, shape, dtype, data):
+    """The pure_callback body: the whole array for one key's data."""
+    seed, stream = seed_stream(np.asarray(data, np.uint32))
+    return make(shape, seed, stream=stream, dtype=dtype)
+
+
+def _place(traced, sharding):
+    """A traced array laid out by sharding: reshard on a mesh with Explicit
+    axes (JAX's default mesh type), a sharding constraint on Auto ones."""
+    axis_types = getattr(getattr(sharding, "mesh", None), "axis_types", ())
+    if any(t == jax.sharding.AxisType.Explicit for t in axis_types):
+        return jax.sharding.reshard(traced, sharding)
+    return jax.lax.with_sharding_constraint(traced, sharding)
+
+
+def _factory(make, default_dtype):
+    """init(key, shape, dtype, out_sharding) over make(shape, seed, *, stream,
+    dtype, index), a fastinit NumPy initializer with its parameters bound."""
+    def init(key, shape, dtype=default_dtype, out_sharding=None):
+        shape = _plan.check_shape(shape)
+        dtype = _dtype(dtype)
+        data = _key_data(key)
+        if isinstance(data, jax.core.Tracer):
+            make(shape, 0, dtype=dtype, index=tuple(slice(0, 0) for _ in shape) if shape else ())  # check now
+            out = jax.pure_callback(functools.partial(_host_block, make, shape, dtype),
+                                    jax.ShapeDtypeStruct(shape, dtype), data, vmap_method="sequential")
+            return out if out_sharding is None else _place(out, out_sharding)
+        seed, stream = seed_stream(data)
+        return make_array(make, shape, seed, out_sharding, stream=stream, dtype=dtype)
+    return init
+
+
+def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+    """``jax.nn.initializers.variance_scaling``: ``fastinit.variance_scaling``
+    with variance ``scale / n`` (``n`` the ``mode`` fan from the axes);
+    ``distribution`` is ``"truncated_normal"``, ``"normal"`` or ``"uniform"``.
+
+    >>> import jax, fastinit.jax
+    >>> init = fastinit.jax.variance_scaling(2.0, "fan_in", "truncated_normal")
+    >>> init(jax.random.key(0), (3, 3, 16, 32)).shape
+    (3, 3, 16, 32)
+    """
+    return _factory(functools.partial(fastinit.variance_scaling, scale=scale, mode=mode, distribution=distribution,
+                                      in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis), dtype)
+
+
+def _scaled_family(name: str, distribution: str):
+    """JAX's glorot/he/lecun factory for fastinit.<name> with JAX's distribution."""
+    numpy_fn = getattr(fastinit, name)
+    extra = {} if distribution == "uniform" else dict(distribution=distribution)
+
+    def factory(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+        return _factory(functools.partial(numpy_fn, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                                          **extra), dtype)
+
+    factory.__name__ = factory.__qualname__ = name
+    factory.__doc__ = (f"``jax.nn.initializers.{name}``: ``init(key, shape)`` equals "
+                       f"``fastinit.{name}(shape, seed, stream=stream"
+                       + (f", distribution={distribution!r}" if extra else "") + ", ...)`` for the key's "
+                       f"``seed_stream``; axes as in JAX.")
+    return factory
+
+
+glorot_uniform = _scaled_family("glorot_uniform", "uniform")
+glorot_normal = _scaled_family("glorot_normal", "truncated_normal")
+he_uniform = _scaled_family("he_uniform", "uniform")
+he_normal = _scaled_family("he_normal", "truncated_normal")
+lecun_uniform = _scaled_family("lecun_uniform", "uniform")
+lecun_normal = _scaled_family("lecun_normal", "truncated_normal")
+xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
+kaiming_uniform, kaiming_normal = he_uniform, he_normal
+
+
+def normal(stddev=1e-2, dtype=None):
+    """``jax.nn.initializers.normal``: N(0, stddev^2), ``fastinit.normal(shape,
+    seed, 0.0, stddev)``."""
+    return _factory(functools.partial(fastinit.normal, mean=0.0, std=stddev), dtype)
+
+
+def uniform(scale=1e-2, dtype=None):
+    """``jax.nn.initializers.uniform``: U[0, scale), ``fastinit.uniform(shape,
+    seed, 0.0, scale)``."""
+    return _factory(functools.partial(fastinit.uniform, low=0.0, high=scale), dtype)
+
+
+def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
+    """``jax.nn.initializers.truncated_normal``: ``stddev`` times a standard
+    normal truncated to [lower, upper] (no variance correction, as in JAX),
+    ``fastinit.truncated_normal(shape, seed, 0.0, stddev, lower * stddev,
+    upper * stddev)``."""
+    return _factory(functools.partial(fastinit.truncated_normal, mean=0.0, std=stddev,
+                                      a=lower * stddev, b=upper * stddev), dtype)
+
+
+def _orthogonal_columns(shape, seed, *, scale, column_axis, stream, dtype, index=None):
+    """JAX's layout: orthonormal along ``column_axis`` against the product of
+    the other axes; ``fastinit.orthogonal`` of that 2-D matrix, moved into
+    place."""
+    shape = _plan.check_shape(shape)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal needs a shape with at least 2 axes, got {shape}")
+    if not -len(shape) <= column_axis < len(shape):
+        raise ValueError(f"column_axis={column_axis!r} is out of range for a shape with {len(shape)} axes")
+    axis = column_axis % len(shape)
+    cols = shape[axis]
+    rest = shape[:axis] + shape[axis + 1:]
+    q = fastinit.orthogonal((int(np.prod(rest)), cols), seed, gain=scale, stream=stream, dtype=dtype)
+    full = np.moveaxis(q.reshape(rest + (cols,)), -1, axis)
+    return np.ascontiguousarray(full if index is None else full[index])
+
+
+def orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    """``jax.nn.initializers.orthogonal``: orthonormal columns along
+    ``column_axis`` (rows if there are fewer), times ``scale``; for a 2-D shape
+    with ``column_axis=-1`` it equals ``fastinit.orthogonal(shape, seed,
+    gain=scale)``. The QR factorization needs the whole matrix: a sharded
+    call factors it once per distinct block."""
+    return _factory(functools.partial(_orthogonal_columns, scale=scale, column_axis=column_axis), dtype)
