@@ -53,15 +53,17 @@ def test_same_key_same_array_split_keys_independent():
     assert abs(np.corrcoef(a, b)[0, 1]) < 4 / math.sqrt(a.size)
 
 
-@pytest.mark.parametrize("key, err", [
-    (jax.random.split(jax.random.key(0), 2), ValueError),  # a batch of keys
-    (np.array([1, 2, 3], np.uint32), TypeError),
-    (np.array([1, 2], np.int32), TypeError),
-    (5, TypeError),
+@pytest.mark.parametrize("make_key, err", [
+    # made in the test: a JAX array at collection would start JAX's threads
+    # before tests/test_concurrency.py forks
+    (lambda: jax.random.split(jax.random.key(0), 2), ValueError),  # a batch of keys
+    (lambda: np.array([1, 2, 3], np.uint32), TypeError),
+    (lambda: np.array([1, 2], np.int32), TypeError),
+    (lambda: 5, TypeError),
 ])
-def test_bad_keys(key, err):
+def test_bad_keys(make_key, err):
     with pytest.raises(err, match="key"):
-        fj.normal()(key, (3,))
+        fj.normal()(make_key(), (3,))
 
 
 # ---- each factory: the NumPy API, and jax.nn.initializers' parameters --------
