@@ -1,0 +1,125 @@
+"""Run by tests/test_keras.py as ``python keras_backend_check.py BACKEND``:
+KERAS_BACKEND must be set before keras is imported, so each backend gets its
+own process. Exits non-zero on the first failed check."""
+import os
+import sys
+
+os.environ["KERAS_BACKEND"] = sys.argv[1]
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import fastinit  # noqa: E402
+import fastinit.keras as fk  # noqa: E402
+
+CONV, DENSE = (3, 3, 4, 8), (30, 20)
+
+
+def same(tensor, reference):
+    x = fk.to_numpy(tensor)
+    assert x.dtype == reference.dtype and x.shape == reference.shape, (x.dtype, x.shape, reference.dtype)
+    assert np.array_equal(x.view(np.uint8), np.ascontiguousarray(reference).view(np.uint8))
+
+
+def vs(shape, seed, scale, mode, distribution, **kw):
+    return fastinit.variance_scaling(shape, seed, scale, mode, distribution, **kw)
+
+
+# class, its Keras arguments, the equal fastinit NumPy call (shape, seed, dtype)
+CASES = [
+    (fk.GlorotUniform, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "uniform", dtype=dt)),
+    (fk.GlorotNormal, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "truncated_normal", dtype=dt)),
+    (fk.HeUniform, {}, lambda s, seed, dt: vs(s, seed, 2.0, "fan_in", "uniform", dtype=dt)),
+    (fk.HeNormal, {}, lambda s, seed, dt: vs(s, seed, 2.0, "fan_in", "truncated_normal", dtype=dt)),
+    (fk.LecunUniform, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_in", "uniform", dtype=dt)),
+    (fk.LecunNormal, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_in", "truncated_normal", dtype=dt)),
+    # Keras' "normal" is its truncated normal
+    (fk.VarianceScaling, dict(scale=0.5, mode="fan_out", distribution="normal"),
+     lambda s, seed, dt: vs(s, seed, 0.5, "fan_out", "truncated_normal", dtype=dt)),
+    (fk.VarianceScaling, dict(distribution="untruncated_normal", mode="fan_avg"),
+     lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "normal", dtype=dt)),
+    # Keras' explicit axes: fans are products of those axes alone
+    (fk.GlorotNormal, dict(input_axes=[0, 1], output_axes=[-1]),
+     lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "truncated_normal", fan_in=s[0] * s[1], fan_out=s[-1],
+                            dtype=dt)),
+    (fk.RandomNormal, dict(mean=1.0, stddev=0.5), lambda s, seed, dt: fastinit.normal(s, seed, 1.0, 0.5, dtype=dt)),
+    (fk.RandomUniform, dict(minval=-2.0, maxval=3.0),
+     lambda s, seed, dt: fastinit.uniform(s, seed, -2.0, 3.0, dtype=dt)),
+    (fk.TruncatedNormal, dict(mean=0.5, stddev=0.1),
+     lambda s, seed, dt: fastinit.truncated_normal(s, seed, 0.5, 0.1, 0.3, 0.7, dtype=dt)),
+    (fk.Orthogonal, dict(gain=2.0),
+     lambda s, seed, dt: fastinit.orthogonal((int(np.prod(s[:-1])), s[-1]), seed, 2.0, dtype=dt).reshape(s)),
+]
+
+
+def check_values_and_seeds():
+    for cls, kwargs, numpy_call in CASES:
+        assert isinstance(cls(**kwargs), keras.initializers.Initializer)
+        for shape in (CONV, DENSE):
+            init = cls(seed=7, **kwargs)
+            same(init(shape), numpy_call(shape, 7, "float32"))
+            same(init(shape), numpy_call(shape, 7, "float32"))  # an int seed: the same values every call
+        for dtype in ("float16", "bfloat16", "float64"):
+            # JAX without x64 makes float32, as Keras' own initializers do there
+            made = "float32" if (keras.backend.backend(), dtype) == ("jax", "float64") else dtype
+            same(cls(seed=7, **kwargs)(DENSE, dtype=dtype), numpy_call(DENSE, 7, made))
+        unseeded = cls(**kwargs)  # Keras draws the seed once: the same values every call
+        same(unseeded(DENSE), fk.to_numpy(unseeded(DENSE)))
+        assert unseeded.get_config()["seed"] is None
+        generated = cls(seed=keras.random.SeedGenerator(3), **kwargs)  # a fresh seed per call
+        assert not np.array_equal(fk.to_numpy(generated(DENSE)), fk.to_numpy(generated(DENSE)))
+        # configuration round trips keep the class and the values
+        init = cls(seed=11, **kwargs)
+        for clone in (cls.from_config(init.get_config()), init.clone(),
+                      keras.initializers.deserialize(keras.initializers.serialize(init))):
+            assert type(clone) is cls and clone.get_config() == init.get_config()
+            same(clone(CONV), numpy_call(CONV, 11, "float32"))
+
+
+def check_saved_model(path):
+    model = keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(5, kernel_initializer=fk.HeNormal(seed=1), bias_initializer=fk.RandomNormal(seed=2)),
+        keras.layers.Dense(3, kernel_initializer=fk.Orthogonal(seed=3, gain=0.5)),
+    ])
+    same(model.layers[0].kernel, vs((6, 5), 1, 2.0, "fan_in", "truncated_normal"))
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    for a, b in zip(model.layers, loaded.layers):
+        assert type(b.kernel_initializer) is type(a.kernel_initializer)
+        assert b.kernel_initializer.get_config() == a.kernel_initializer.get_config()
+        same(b.kernel, fk.to_numpy(a.kernel))
+    rebuilt = keras.Sequential.from_config(model.get_config())  # re-initialized from the configs
+    for a, b in zip(model.layers, rebuilt.layers):
+        same(b.kernel, fk.to_numpy(a.kernel))
+
+
+def check_jax_layout():
+    """A keras.distribution layout: each device holds its block, values unchanged."""
+    import jax
+    from keras import distribution
+    if len(jax.devices()) < 8:
+        return
+    mesh = distribution.DeviceMesh((2, 4), ["batch", "model"], distribution.list_devices())
+    layouts = distribution.LayoutMap(mesh)
+    layouts["d/kernel"] = distribution.TensorLayout([None, "model"])
+    layouts["d/bias"] = distribution.TensorLayout(["model"])
+    distribution.set_distribution(distribution.ModelParallel(layout_map=layouts, batch_dim_name="batch"))
+    try:
+        layer = keras.layers.Dense(16, kernel_initializer=fk.HeUniform(seed=4),
+                                   bias_initializer=fk.RandomNormal(seed=1), name="d")
+        layer.build((None, 8))
+    finally:
+        distribution.set_distribution(None)
+    kernel = layer.kernel.value
+    assert kernel.sharding.spec == jax.sharding.PartitionSpec(None, "model"), kernel.sharding
+    assert len({s.index for s in kernel.addressable_shards}) == 4
+    same(kernel, vs((8, 16), 4, 2.0, "fan_in", "uniform"))
+    same(layer.bias, fastinit.normal(16, 1, 0.0, 0.05))
+
+
+check_values_and_seeds()
+check_saved_model(sys.argv[2])
+if sys.argv[1] == "jax":
+    check_jax_layout()
+print("ok", sys.argv[1])
