@@ -69,7 +69,7 @@ import numpy as np
 
 import fastinit
 from fastinit import _plan
-from fastinit.initializers import FLOAT_DTYPES
+from fastinit._spec import FLOAT_DTYPES
 
 __all__ = [
     "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "kaiming_normal", "kaiming_uniform",
