@@ -1,0 +1,201 @@
+"""Mutation check: each guarantee's tests must be able to fail. Every mutant
+below is one deliberate defect, applied to a COPY of the project (the tree
+itself is never touched) as a small text patch; its targeted tests run
+against the copy and must fail. The check fails if any mutant survives, if a
+patch's target text is no longer found exactly once (the code moved: update
+the mutant, do not delete it), or if its tests cannot run.
+
+    python tools/mutants.py            # every mutant (CI: .ci/run, after the suite)
+    python tools/mutants.py --list     # names and guarantees
+    python tools/mutants.py NAME ...   # some of them
+
+Adding a guarantee means adding a Mutant here: the file, a small unique
+`old` text, its defective `new` text, and the pytest arguments of the tests
+that catch it. Python mutants reuse the built extension (the copy includes
+it); C mutants (a file under fastinit/src or the .pyx) rebuild only the
+extension in the copy. FASTINIT_EXPECT_ISAS defaults to tools/cpu_isas.py,
+as in CI, so a build without the SIMD paths must fail rather than skip."""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import NamedTuple
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from cpu_isas import cpu_isas  # noqa: E402
+
+# Touch every page of a chunk-sized scratch buffer: a C temporary as large as
+# one fi_fill call's range (volatile, so the compiler cannot drop it).
+CHUNK_MALLOC = """
+    {
+        size_t scratch_bytes = total * dtype_size(req.dtype);
+        volatile char *scratch = __builtin_malloc(scratch_bytes);
+        for (size_t i = 0; scratch && i < scratch_bytes; i += 4096)
+            scratch[i] = 1;
+        __builtin_free((void *)scratch);
+    }"""
+
+# Every public function re-raises its ValueError/TypeError as "invalid":
+# the behaviour stays, the messages stop naming the argument and the value.
+INVALID_MESSAGES = '''
+def _invalid_messages(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError) as e:
+            raise type(e)("invalid") from None
+    return call
+
+
+for _name, _fn in list(globals().items()):
+    if callable(_fn) and getattr(_fn, "__module__", "").startswith("fastinit."):
+        globals()[_name] = _invalid_messages(_fn)
+__version__ = '''
+
+
+class Mutant(NamedTuple):
+    name: str
+    guarantee: str
+    file: str          # path relative to the project root
+    old: str           # must occur exactly once in file
+    new: str
+    tests: tuple       # pytest arguments selecting the tests that must fail
+
+
+MUTANTS = [
+    Mutant("kernel_for-best-path", "every ISA path equals scalar (forcing a path runs it)",
+           "fastinit/src/fill.c", "fi_isa isa = fi_get_isa();", "fi_isa isa = fi_best_isa();",
+           ("tests/test_isa.py::test_forced_path_is_used",)),
+    Mutant("build-without-simd", "SIMD paths are tested (CI declares the paths its CPU has)",
+           "fastinit/src/kernels.h", "#define FI_X86_SIMD 1", "#define FI_X86_SIMD 0",
+           ("tests/test_isa.py::test_ci_expected_paths_are_supported",)),
+    Mutant("run-one-thread", "same bits for any thread count (threads really used)",
+           "fastinit/_plan.py", "p.layout, threads, p.run_starts", "p.layout, 1, p.run_starts",
+           ("tests/test_determinism.py::test_thread_count_does_not_change_bits",)),
+    Mutant("num-threads-env-ignored", "FASTINIT_NUM_THREADS is honoured",
+           "fastinit/_plan.py", "return env_threads()\n", "return env_threads() and None\n",
+           ("tests/test_determinism.py::test_env_thread_count_does_not_change_bits",)),
+    Mutant("far-tail-coefficient", "truncated-normal far tail (s > 5) within 8 ulp (float64)",
+           "fastinit/src/transforms.h", "6.65790464350110377720e+0}", "6.65790464350117377720e+0}",
+           ("tests/test_truncated.py", "-k", "stored_references")),
+    Mutant("window-mass-threshold", "truncated-normal tail windows within 8 ulp (mass from complements)",
+           "fastinit/initializers.py", "if alpha >= 1 else", "if alpha >= 5 else",
+           ("tests/test_truncated.py", "-k", "stored_references")),
+    Mutant("out-ignored-with-row-ids", "index= row ids fill out= in place",
+           "fastinit/_plan.py", "out = p.out if p.out is not None else",
+           "out = p.out if p.out is not None and p.rows is None else",
+           ("tests/test_properties.py::test_block_equals_slice_of_full",)),
+    Mutant("chunk-sized-c-malloc", "no temporary the size of the output (C allocations included)",
+           "fastinit/src/fill.c", "req.nontemporal = total * dtype_size(req.dtype) >= FI_STREAM_MIN_BYTES;",
+           "req.nontemporal = total * dtype_size(req.dtype) >= FI_STREAM_MIN_BYTES;" + CHUNK_MALLOC,
+           ("tests/test_memory.py::test_large_fill_into_out_allocates_nothing",)),
+    Mutant("error-messages-invalid", "errors name the argument and the value",
+           "fastinit/__init__.py", "__version__ = ", INVALID_MESSAGES,
+           ("tests/test_truncated.py::test_bad_arguments", "tests/test_errors.py::test_out_untouched_on_error")),
+]
+
+# copied into each mutant's tree (everything else the tests need lives here)
+COPY_IGNORE = shutil.ignore_patterns(".git", ".ci-*", "build", "dist", "*.egg-info", "__pycache__",
+                                     ".pytest_cache", ".hypothesis", ".benchmarks", "*.npy", "*.png")
+NEEDS_BUILD = (".c", ".h", ".pyx", ".pxd")
+PYTEST_TIMEOUT = 600
+
+
+def anchor_problems(mutants) -> list:
+    """Mutants whose old text is not found exactly once in the real tree."""
+    problems = []
+    for m in mutants:
+        count = (ROOT / m.file).read_text().count(m.old)
+        if count != 1:
+            problems.append(f"{m.name}: {m.old!r} occurs {count} times in {m.file} (expected once)")
+    return problems
+
+
+def make_copy(m: Mutant, where: pathlib.Path) -> pathlib.Path:
+    tree = where / m.name
+    shutil.copytree(ROOT, tree, ignore=COPY_IGNORE)  # copy2: mtimes kept, so _core.c is not regenerated
+    path = tree / m.file
+    path.write_text(path.read_text().replace(m.old, m.new))
+    return tree
+
+
+def build(tree: pathlib.Path, env: dict):
+    return subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace", "-q", "-j", "2"],
+                          cwd=tree, env=env, capture_output=True, text=True)
+
+
+def run_mutant(m: Mutant, where: pathlib.Path, env: dict) -> tuple:
+    """(verdict, detail): killed, SURVIVED or ERROR."""
+    tree = make_copy(m, where)
+    env = dict(env, PYTHONPATH=str(tree))
+    if m.file.endswith(NEEDS_BUILD):
+        # the copied .so is older than the patched source: setup.py rebuilds it
+        b = build(tree, env)
+        if b.returncode != 0:
+            return "ERROR", "build failed:\n" + b.stderr[-2000:]
+    try:
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *m.tests],
+                           cwd=tree, env=env, capture_output=True, text=True, timeout=PYTEST_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return "ERROR", f"tests did not finish in {PYTEST_TIMEOUT} s"
+    last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr[-500:]
+    if r.returncode == 1:  # tests ran and failed: the defect was caught
+        return "killed", last
+    if r.returncode == 0:
+        return "SURVIVED", last
+    return "ERROR", f"pytest exit code {r.returncode}: {last}\n{r.stdout[-1500:]}{r.stderr[-1500:]}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*", help="mutants to run (default: all)")
+    ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    args = ap.parse_args(argv)
+    if args.list:
+        for m in MUTANTS:
+            print(f"{m.name:28s} {m.guarantee}  [{m.file}]")
+        return 0
+    unknown = set(args.names) - {m.name for m in MUTANTS}
+    if unknown:
+        ap.error(f"unknown mutants {sorted(unknown)}")
+    mutants = [m for m in MUTANTS if not args.names or m.name in args.names]
+
+    problems = anchor_problems(mutants)
+    for p in problems:
+        print(f"ANCHOR NOT FOUND  {p}")
+    env = dict(os.environ)
+    env.setdefault("FASTINIT_EXPECT_ISAS", ",".join(cpu_isas()))
+    for var in ("FASTINIT_ISA", "FASTINIT_NUM_THREADS"):
+        env.pop(var, None)
+
+    failed = len(problems)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="fastinit-mutants-") as tmp:
+        for m in mutants:
+            if any(p.startswith(m.name + ":") for p in problems):
+                continue
+            t0 = time.perf_counter()
+            verdict, detail = run_mutant(m, pathlib.Path(tmp), env)
+            print(f"{verdict:8s} {m.name:28s} {time.perf_counter() - t0:6.1f} s  {detail.splitlines()[0] if detail else ''}",
+                  flush=True)
+            if verdict != "killed":
+                failed += 1
+                print(detail)
+            shutil.rmtree(pathlib.Path(tmp) / m.name, ignore_errors=True)
+    print(f"{len(mutants)} mutants, {failed} not killed, {time.perf_counter() - start:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
