@@ -90,7 +90,7 @@ MUTANTS = [
            "fastinit/src/transforms.h", "6.65790464350110377720e+0}", "6.65790464350117377720e+0}",
            ("tests/test_truncated.py", "-k", "stored_references")),
     Mutant("window-mass-threshold", "truncated-normal tail windows within 8 ulp (mass from complements)",
-           "fastinit/initializers.py", "if alpha >= 1 else", "if alpha >= 5 else",
+           "fastinit/_spec.py", "if alpha >= 1 else", "if alpha >= 5 else",
            ("tests/test_truncated.py", "-k", "stored_references")),
     Mutant("out-ignored-with-row-ids", "index= row ids fill out= in place",
            "fastinit/_plan.py", "out = p.out if p.out is not None else",
