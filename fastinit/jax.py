@@ -62,13 +62,14 @@ True
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import fastinit
-from fastinit import _plan
+from fastinit import _plan, _spec
 from fastinit._spec import FLOAT_DTYPES
 
 __all__ = [
@@ -117,6 +118,21 @@ def _dtype(dtype) -> np.dtype:
     return dt
 
 
+# The CPU client adopts a host buffer with this alignment as the device
+# buffer instead of copying it (measured: 64 is adopted, 16 and 32 copied).
+DEVICE_ALIGNMENT = 64
+
+
+def _aligned_empty(shape, dtype) -> np.ndarray:
+    """An uninitialized C-contiguous array starting on a DEVICE_ALIGNMENT
+    boundary, so that handing it to a CPU device costs no copy (the peak
+    memory of a sharded initialization is then the array itself)."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + DEVICE_ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % DEVICE_ALIGNMENT
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
 def _box(index, shape) -> tuple:
     """A device index of make_array_from_callback (slices with None ends) as
     concrete slices."""
@@ -130,9 +146,9 @@ def make_array(initializer, shape, seed, sharding=None, *, stream=0, dtype=None,
     With a ``jax.sharding.Sharding``, each distinct block the addressable
     devices hold is generated alone with ``index=`` (fans come from the
     global shape), so the array equals the unsharded one bit for bit on any
-    mesh and the host never holds more than one block at a time beyond
-    what the devices keep. Without one, the array goes to JAX's default
-    device.
+    mesh. Blocks are generated into 64-byte aligned memory, which a CPU
+    device adopts without a copy: the peak memory is the array itself.
+    Without a sharding, the array goes to JAX's default device.
 
     >>> import jax, numpy as np, fastinit, fastinit.jax
     >>> from jax.sharding import NamedSharding, PartitionSpec as P
@@ -147,7 +163,7 @@ def make_array(initializer, shape, seed, sharding=None, *, stream=0, dtype=None,
     seed = _plan.check_seed(seed)
     make = functools.partial(initializer, shape, seed, stream=stream, dtype=dtype, **kwargs)
     if sharding is None:
-        return jnp.asarray(make())
+        return jax.device_put(make(out=_aligned_empty(shape, dtype)))
     if not isinstance(sharding, jax.sharding.Sharding):
         raise TypeError(f"sharding must be a jax.sharding.Sharding (e.g. NamedSharding), got {sharding!r}")
     # An empty block checks every argument here, not in a device callback.
@@ -158,7 +174,7 @@ def make_array(initializer, shape, seed, sharding=None, *, stream=0, dtype=None,
         box = _box(index, shape)
         key = tuple((s.start, s.stop) for s in box)
         if key not in blocks:
-            blocks[key] = make(index=box)
+            blocks[key] = make(index=box, out=_aligned_empty(tuple(s.stop - s.start for s in box), dtype))
         return blocks[key]
 
     return jax.make_array_from_callback(shape, sharding, block)
@@ -210,29 +226,32 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
                                       in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis), dtype)
 
 
-def _scaled_family(name: str, distribution: str):
-    """JAX's glorot/he/lecun factory for fastinit.<name> with JAX's distribution."""
-    numpy_fn = getattr(fastinit, name)
-    extra = {} if distribution == "uniform" else dict(distribution=distribution)
+def _scaled_family(entry: _spec.Initializer):
+    """JAX's factory for a glorot/he/lecun entry of fastinit's table: its
+    NumPy initializer, truncated normal where it has a distribution option
+    (JAX's default), its JAX name."""
+    numpy_fn = getattr(fastinit, entry.name)
+    extra = dict(distribution="truncated_normal") if "distribution" in entry.option_names else {}
 
     def factory(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
         return _factory(functools.partial(numpy_fn, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
                                           **extra), dtype)
 
-    factory.__name__ = factory.__qualname__ = name
-    factory.__doc__ = (f"``jax.nn.initializers.{name}``: ``init(key, shape)`` equals "
-                       f"``fastinit.{name}(shape, seed, stream=stream"
-                       + (f", distribution={distribution!r}" if extra else "") + ", ...)`` for the key's "
+    factory.__name__ = factory.__qualname__ = entry.jax
+    factory.__doc__ = (f"``jax.nn.initializers.{entry.jax}``: ``init(key, shape)`` equals "
+                       f"``fastinit.{entry.name}(shape, seed, stream=stream"
+                       + "".join(f", {k}={v!r}" for k, v in extra.items()) + ", ...)`` for the key's "
                        f"``seed_stream``; axes as in JAX.")
     return factory
 
 
-glorot_uniform = _scaled_family("glorot_uniform", "uniform")
-glorot_normal = _scaled_family("glorot_normal", "truncated_normal")
-he_uniform = _scaled_family("he_uniform", "uniform")
-he_normal = _scaled_family("he_normal", "truncated_normal")
-lecun_uniform = _scaled_family("lecun_uniform", "uniform")
-lecun_normal = _scaled_family("lecun_normal", "truncated_normal")
+glorot_uniform = _scaled_family(_spec.INITIALIZERS["glorot_uniform"])
+glorot_normal = _scaled_family(_spec.INITIALIZERS["glorot_normal"])
+he_uniform = _scaled_family(_spec.INITIALIZERS["he_uniform"])
+he_normal = _scaled_family(_spec.INITIALIZERS["he_normal"])
+lecun_uniform = _scaled_family(_spec.INITIALIZERS["lecun_uniform"])
+lecun_normal = _scaled_family(_spec.INITIALIZERS["lecun_normal"])
+# JAX's aliases, as fastinit's
 xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
 kaiming_uniform, kaiming_normal = he_uniform, he_normal
 
@@ -258,7 +277,7 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
                                       a=lower * stddev, b=upper * stddev), dtype)
 
 
-def _orthogonal_columns(shape, seed, *, scale, column_axis, stream, dtype, index=None):
+def _orthogonal_columns(shape, seed, *, scale, column_axis, stream, dtype, index=None, out=None):
     """JAX's layout: orthonormal along ``column_axis`` against the product of
     the other axes; ``fastinit.orthogonal`` of that 2-D matrix, moved into
     place."""
@@ -272,7 +291,11 @@ def _orthogonal_columns(shape, seed, *, scale, column_axis, stream, dtype, index
     rest = shape[:axis] + shape[axis + 1:]
     q = fastinit.orthogonal((int(np.prod(rest)), cols), seed, gain=scale, stream=stream, dtype=dtype)
     full = np.moveaxis(q.reshape(rest + (cols,)), -1, axis)
-    return np.ascontiguousarray(full if index is None else full[index])
+    block = full if index is None else full[index]
+    if out is None:
+        return np.ascontiguousarray(block)
+    out[...] = block
+    return out
 
 
 def orthogonal(scale=1.0, column_axis=-1, dtype=None):

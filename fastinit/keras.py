@@ -44,7 +44,7 @@ import keras
 import numpy as np
 
 import fastinit
-from fastinit import _plan
+from fastinit import _plan, _spec
 
 __all__ = [
     "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
@@ -110,8 +110,10 @@ class _VarianceScaling:
         return _to_tensor(make, _seed(self), shape, dtype, layout)
 
 
-def _variance_scaling_class(keras_class):
-    """The fastinit version of a keras.initializers VarianceScaling class."""
+def _variance_scaling_class(name: str):
+    """The fastinit version of the keras.initializers VarianceScaling class
+    that fastinit's table gives as the counterpart of the entry ``name``."""
+    keras_class = getattr(keras.initializers, _spec.INITIALIZERS[name].keras)
     cls = type(keras_class.__name__, (_VarianceScaling, keras_class), {
         "__module__": __name__,
         "__doc__": (f"``keras.initializers.{keras_class.__name__}`` (same arguments), filled by "
@@ -120,13 +122,13 @@ def _variance_scaling_class(keras_class):
     return register(cls)
 
 
-VarianceScaling = _variance_scaling_class(keras.initializers.VarianceScaling)
-GlorotUniform = _variance_scaling_class(keras.initializers.GlorotUniform)
-GlorotNormal = _variance_scaling_class(keras.initializers.GlorotNormal)
-HeUniform = _variance_scaling_class(keras.initializers.HeUniform)
-HeNormal = _variance_scaling_class(keras.initializers.HeNormal)
-LecunUniform = _variance_scaling_class(keras.initializers.LecunUniform)
-LecunNormal = _variance_scaling_class(keras.initializers.LecunNormal)
+VarianceScaling = _variance_scaling_class("variance_scaling")
+GlorotUniform = _variance_scaling_class("glorot_uniform")
+GlorotNormal = _variance_scaling_class("glorot_normal")
+HeUniform = _variance_scaling_class("he_uniform")
+HeNormal = _variance_scaling_class("he_normal")
+LecunUniform = _variance_scaling_class("lecun_uniform")
+LecunNormal = _variance_scaling_class("lecun_normal")
 
 
 @register

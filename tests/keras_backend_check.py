@@ -118,6 +118,16 @@ def check_jax_layout():
     same(layer.bias, fastinit.normal(16, 1, 0.0, 0.05))
 
 
+def check_table_counterparts():
+    """Every Keras counterpart in fastinit's table has its fastinit.keras class."""
+    from fastinit import _spec
+    names = {entry.keras for entry in _spec.INITIALIZERS.values() if entry.keras}
+    assert names == {cls.__name__ for cls, _, _ in CASES}, names
+    for name in names:
+        assert issubclass(getattr(fk, name), getattr(keras.initializers, name)) and name in fk.__all__
+
+
+check_table_counterparts()
 check_values_and_seeds()
 check_saved_model(sys.argv[2])
 if sys.argv[1] == "jax":

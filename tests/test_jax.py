@@ -336,3 +336,15 @@ def test_flax_linen_mlp():
     jitted = jax.jit(Plain().init)(jax.random.key(0), x)["params"]
     same(jitted["Dense_0"]["kernel"], np.asarray(params["Dense_0"]["kernel"]))
     same(jitted["Dense_1"]["kernel"], np.asarray(params["Dense_1"]["kernel"]))
+
+
+def test_every_jax_counterpart_in_the_table_has_a_factory():
+    """fastinit's table (fastinit._spec) names the JAX counterpart of each
+    initializer: fastinit.jax has a factory of that name (and the aliases)."""
+    from fastinit import _spec
+    for entry in _spec.INITIALIZERS.values():
+        if entry.jax:
+            assert callable(getattr(fj, entry.jax)), entry.jax
+            assert entry.jax in fj.__all__
+            for alias in entry.aliases:
+                assert getattr(fj, alias) is getattr(fj, entry.name)
