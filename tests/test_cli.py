@@ -354,6 +354,27 @@ def test_full_disk_keeps_the_finished_part_for_resume(tmp_path, monkeypatch, cap
     np.testing.assert_array_equal(np.load(out), base_table())
 
 
+def limit_file_size():
+    import resource
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # kept across exec: writes past the limit fail with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (5 << 19, 5 << 19))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+def test_real_write_failure_keeps_the_finished_part_for_resume(tmp_path):
+    """The kernel refuses a write (file size limit, as a full disk would):
+    no patching, a real failed pwrite in a real process."""
+    out = tmp_path / "t.npy"
+    args = ["generate", "uniform", "--shape", "1000,1024", "--seed", "8", "--chunk-mb", "1", "-q", "-o", str(out)]
+    proc = subprocess.run([sys.executable, "-m", "fastinit", *args], capture_output=True, text=True,
+                          preexec_fn=limit_file_size)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert f"{out}.partial: File too large" in proc.stderr and "--resume" in proc.stderr
+    assert json.loads((tmp_path / "t.npy.progress").read_text())["elements_done"] == 2 * 256 * 1024
+    assert run_cli(*args, "--resume") == 0
+    np.testing.assert_array_equal(np.load(out), fastinit.uniform((1000, 1024), 8))
+
+
 def test_missing_directory_is_an_io_error(tmp_path, capsys):
     code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", tmp_path / "no" / "t.npy")
     assert code == 1 and f"{tmp_path / 'no' / 't.npy.partial'}: No such file or directory" in err
