@@ -23,7 +23,6 @@ It never loses or fakes data:
 from __future__ import annotations
 
 import argparse
-import inspect
 import io
 import json
 import math
@@ -34,14 +33,12 @@ import sys
 import numpy as np
 
 import fastinit
+from fastinit import _spec
 
 PARTIAL_SUFFIX = ".partial"
 PROGRESS_SUFFIX = ".progress"
 PROGRESS_FORMAT = 1
 DEFAULT_CHUNK_MB = 64
-# Initializers whose blocks are not independent (one QR factors the whole
-# matrix): computed once per run in memory, then written chunk by chunk.
-WHOLE_TABLE = ("orthogonal",)
 # Options whose value may start with "-" followed by a digit ("--shape -5,16",
 # "--in-axis -3,-2"): argparse would read such a value as an option.
 NEGATIVE_VALUED = ("--shape", "--rows", "--in-axis", "--out-axis", "--batch-axis")
@@ -65,41 +62,45 @@ def _parse_axes(text: str):
     return axes[0] if len(axes) == 1 else axes
 
 
-# Initializer options: (flag, keyword, type, help). A flag is accepted for an
-# initializer whose signature has the keyword.
-OPTIONS = (
-    ("--gain", "gain", float, "gain factor (glorot_*, he_*, orthogonal)"),
-    ("--a", "a", float, "he_*: negative slope of leaky_relu; truncated_normal: lower bound"),
-    ("--b", "b", float, "truncated_normal: upper bound"),
-    ("--mode", "mode", str, "he_*, variance_scaling: fan_in, fan_out, fan_avg or fan_geo_avg"),
-    ("--nonlinearity", "nonlinearity", str, "he_*: linear, relu, leaky_relu, tanh, selu, sigmoid, conv*"),
-    ("--scale", "scale", float, "variance_scaling: variance scale"),
-    ("--distribution", "distribution", str, "variance_scaling (and *_normal when supported): normal, "
-                                            "truncated_normal or uniform"),
-    ("--low", "low", float, "uniform: lower bound (included)"),
-    ("--high", "high", float, "uniform: upper bound (excluded)"),
-    ("--mean", "mean", float, "normal, truncated_normal: mean"),
-    ("--std", "std", float, "normal, truncated_normal: standard deviation"),
-    ("--layout", "layout", str, "fan layout: omit for (..., in, out), 'torch' for (out, in, *kernel)"),
-    ("--fan-in", "fan_in", float, "override the computed fan_in"),
-    ("--fan-out", "fan_out", float, "override the computed fan_out"),
-    ("--in-axis", "in_axis", _parse_axes, "axis or comma-separated axes of the inputs (default -2)"),
-    ("--out-axis", "out_axis", _parse_axes, "axis or comma-separated axes of the outputs (default -1)"),
-    ("--batch-axis", "batch_axis", _parse_axes, "axis or comma-separated axes left out of both fans "
-                                                "(default none)"),
-)
-AXIS_OPTIONS = ("in_axis", "out_axis", "batch_axis")
+# How each initializer option of fastinit._spec reads on the command line:
+# keyword -> (type, meaning). The flag is --keyword (dashes for underscores);
+# which initializers take it comes from the spec table.
+OPTION_FORMS = {
+    "scale": (float, "variance scale"),
+    "mode": (str, "fan_in, fan_out, fan_avg or fan_geo_avg"),
+    "distribution": (str, "normal, truncated_normal or uniform"),
+    "gain": (float, "gain factor"),
+    "a": (float, "He: negative slope of leaky_relu; truncated_normal: lower bound"),
+    "b": (float, "upper bound"),
+    "nonlinearity": (str, "linear, relu, leaky_relu, tanh, selu, sigmoid, conv*"),
+    "low": (float, "lower bound (included)"),
+    "high": (float, "upper bound (excluded)"),
+    "mean": (float, "mean"),
+    "std": (float, "standard deviation"),
+    "fan_in": (float, "override the computed fan_in"),
+    "fan_out": (float, "override the computed fan_out"),
+    "in_axis": (_parse_axes, "axis or comma-separated axes of the inputs (default -2)"),
+    "out_axis": (_parse_axes, "axis or comma-separated axes of the outputs (default -1)"),
+    "batch_axis": (_parse_axes, "axis or comma-separated axes left out of both fans (default none)"),
+    "layout": (str, "fan layout: omit for (..., in, out), 'torch' for (out, in, *kernel)"),
+}
 
 
-def chunkable_initializers() -> dict:
-    """The initializers ``generate`` offers, by name: every public generator
-    that can make one block alone (has ``index=``)."""
-    names = {}
-    for name in fastinit.__all__:
-        fn = getattr(fastinit, name)
-        if callable(fn) and "index" in inspect.signature(fn).parameters:
-            names[name] = fn
-    return names
+def initializer_options() -> list:
+    """(flag, keyword, type, help) of every option of the spec table, the
+    help naming the initializers that take it."""
+    takers = {}
+    for entry in _spec.INITIALIZERS.values():
+        for keyword in entry.option_names:
+            takers.setdefault(keyword, []).append(entry.name)
+    return [("--" + keyword.replace("_", "-"), keyword, OPTION_FORMS[keyword][0],
+             f"{OPTION_FORMS[keyword][1]} ({', '.join(names)})") for keyword, names in takers.items()]
+
+
+def initializers() -> dict:
+    """The initializers ``generate`` offers: every name of the spec table
+    (aliases included), to its public function."""
+    return {name: getattr(fastinit, name) for name in _spec.BY_NAME}
 
 
 def _parse_shape(text: str) -> tuple:
@@ -137,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fastinit {fastinit.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{generate,bench,demo}")
 
-    names = chunkable_initializers()
+    names = initializers()
+    whole = [name for name in names if _spec.BY_NAME[name].whole_array]
     gen = commands.add_parser(
         "generate", help="write an initialized table to a .npy file, chunk by chunk",
         description="Write NAME(shape, seed, ...) to a standard .npy file chunk by chunk (bounded memory, "
@@ -149,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example: fastinit generate he_normal --shape 50000000,128 --seed 0 -o table.npy")
     gen.add_argument("name", choices=sorted(names), metavar="NAME",
                      help="initializer: " + ", ".join(sorted(names))
-                          + f" ({', '.join(WHOLE_TABLE)}: the whole matrix is computed in memory once)")
+                          + f" ({', '.join(whole)}: the whole array is computed in memory once)")
     gen.add_argument("--shape", type=_parse_shape, required=True, help="full shape, e.g. 50000000,128")
     gen.add_argument("--seed", type=int, required=True, help="seed in [0, 2**64)")
     gen.add_argument("--stream", type=int, default=0, help="stream in [0, 2**64) (default 0)")
@@ -170,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--threads", type=int, default=argparse.SUPPRESS, help="threads (default: all CPUs)")
     gen.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     init_opts = gen.add_argument_group("initializer options (each applies to the initializers that take it)")
-    for flag, dest, kind, text in OPTIONS:
+    for flag, dest, kind, text in initializer_options():
         init_opts.add_argument(flag, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
 
     # main() hands everything after "bench" to fastinit.bench.main unparsed
@@ -260,15 +262,19 @@ class Table:
     arguments, the rows, the dtype and the .npy header."""
 
     def __init__(self, args, parser):
-        self.fn = chunkable_initializers()[args.name]
+        self.name, self.entry, self.fn = args.name, _spec.BY_NAME[args.name], initializers()[args.name]
         self.seed, self.stream, self.shape = args.seed, args.stream, args.shape
-        accepted = inspect.signature(self.fn).parameters
-        self.kwargs = {}
-        for flag, dest, *_ in OPTIONS + (("--dtype", "dtype"),):
+        self.options = {}  # the initializer options given
+        for flag, dest, *_ in initializer_options():
             if hasattr(args, dest):
-                if dest not in accepted:
+                if dest not in self.entry.option_names:
                     parser.error(f"{flag} does not apply to {args.name}")
-                self.kwargs[dest] = getattr(args, dest)
+                self.options[dest] = getattr(args, dest)
+        self.kwargs = dict(self.options)
+        if hasattr(args, "dtype"):
+            if len(self.entry.dtypes) == 1:
+                parser.error(f"--dtype does not apply to {args.name} (always {self.entry.dtypes[0]})")
+            self.kwargs["dtype"] = args.dtype
         self.threads = getattr(args, "threads", None)
         first, last = args.rows
         self.start = 0 if first is None else first
@@ -278,10 +284,10 @@ class Table:
                          f"(rows of shape {self.shape})")
         self.stop = stop
         # The call checks every argument (ValueError/TypeError) before any file is touched: an empty block,
-        # or for a WHOLE_TABLE initializer the requested rows themselves, its one computation of the run.
+        # or for a whole-array initializer (orthogonal) the requested rows themselves, its one computation.
         self.whole = None
-        if self.fn.__name__ in WHOLE_TABLE:
-            _check_whole_table_fits(self.fn.__name__, self.shape)
+        if self.entry.whole_array:
+            _check_whole_table_fits(self.name, self.shape)
             self.whole = probe = self._call(index=(slice(self.start, stop),))
         else:
             probe = self._call(index=(slice(0, 0),))
@@ -294,23 +300,24 @@ class Table:
         return self.fn(self.shape, self.seed, stream=self.stream, threads=self.threads, **where, **self.kwargs)
 
     def bits_record(self) -> dict:
-        """Everything that determines the bits, spelled one way: the
-        initializer under its canonical name (aliases are equal), the dtype as
-        its .npy descr, every option with its default filled in and axes as
-        sorted non-negative tuples; not threads, chunk size or the progress bar."""
-        bound = inspect.signature(self.fn).bind(self.shape, self.seed, **self.kwargs)
-        bound.apply_defaults()
-        options = {k: v for k, v in bound.arguments.items()
-                   if k not in ("shape", "seed", "stream", "dtype", "out", "threads", "index")}
-        for name in AXIS_OPTIONS:
-            if name in options:
-                try:
-                    options[name] = sorted(fastinit.fans._normalize_axes(name, options[name], len(self.shape)))
-                except ValueError:
-                    pass  # the defaults of a 1-D shape, which mean the one axis
-        record = {"name": self.fn.__name__, "shape": list(self.shape), "seed": self.seed, "stream": self.stream,
-                  "rows": [self.start, self.stop], "dtype": npy_descr(self.dtype), "options": options}
+        """What determines the bits, spelled one way: shape, seed, stream,
+        rows, the dtype as its .npy descr and the draws: the C-core kernel and
+        its parameters (for orthogonal: the gain). So an alias, a dtype or
+        axes spelled differently, defaults given explicitly or options that
+        give the same distribution are the same table; threads, chunk size and
+        the progress bar are not part of it."""
+        distribution = self.entry.distribution(self.shape, self.options)
+        if hasattr(distribution, "core"):
+            draws = list(distribution.core(self.dtype))
+        else:
+            draws = [type(distribution).__name__, distribution._asdict()]
+        record = {"shape": list(self.shape), "seed": self.seed, "stream": self.stream,
+                  "rows": [self.start, self.stop], "dtype": npy_descr(self.dtype), "draws": draws}
         return json.loads(json.dumps(record))  # as it reads back from the progress file
+
+    def command(self) -> str:
+        """The initializer and the options given, for messages."""
+        return " ".join([self.name] + [f"{k}={v!r}" for k, v in self.options.items()])
 
     def fill(self, out: np.ndarray, box: tuple) -> None:
         """out[...] = rows start:stop of the table, at box (relative to them)."""
@@ -420,7 +427,9 @@ def _read_progress(table: Table, target: str, partial: str, progress: str) -> di
     given = table.bits_record()
     differ = [k for k in sorted(set(given) | set(saved["bits"])) if given.get(k) != saved["bits"].get(k)]
     if differ:
-        detail = "; ".join(f"{k}: interrupted run {saved['bits'].get(k)!r}, now {given.get(k)!r}" for k in differ)
+        detail = "; ".join(f"{k}: interrupted run {saved['bits'].get(k)!r}, now {given.get(k)!r}"
+                           if k != "draws" else f"draws: interrupted run {saved.get('command')}, now {table.command()}"
+                           for k in differ)
         raise CommandError(f"--resume: this command differs from the interrupted run in {progress} ({detail}); "
                            f"repeat the interrupted command, or {_start_over_hint(progress)}", 2)
     return saved
@@ -466,8 +475,8 @@ def generate(args, parser) -> int:
                                        f"an interrupted run of this command", 2)
         if os.path.exists(progress):
             os.remove(progress)  # before the partial file is truncated: no stale record may describe it
-        record = {"format": PROGRESS_FORMAT, "bits": table.bits_record(), "replace": args.force,
-                  "elements_done": 0}
+        record = {"format": PROGRESS_FORMAT, "bits": table.bits_record(), "command": table.command(),
+                  "replace": args.force, "elements_done": 0}
         done = 0
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:

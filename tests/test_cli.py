@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import cli
+from fastinit import _spec, cli
 
 
 def run_cli(*args):
@@ -169,22 +169,22 @@ def test_interrupted_run_leaves_no_table_and_is_refused_without_a_flag(tmp_path,
 
 
 @pytest.mark.parametrize("change, field", [
-    (["he_normal"], "name"),
+    (["he_normal"], "draws"),
     (["--shape", "6,5,40001"], "shape"),
     (["--seed", 6], "seed"),
     (["--stream", 2], "stream"),
     (["--rows", "1:4"], "rows"),
     (["--dtype", "float32"], "dtype"),
-    (["--gain", 2], "options"),
-    (["--mode", "fan_out"], "options"),
-    (["--nonlinearity", "tanh"], "options"),
-    (["--a", "0.5", "--nonlinearity", "leaky_relu"], "options"),
-    (["--fan-in", 7], "options"),
-    (["--fan-out", 7, "--mode", "fan_out"], "options"),
-    (["--in-axis", 0], "options"),
-    (["--out-axis", "0", "--in-axis", "2"], "options"),
-    (["--batch-axis", 0], "options"),
-    (["--layout", "torch"], "options"),
+    (["--gain", 2], "draws"),
+    (["--mode", "fan_out"], "draws"),
+    (["--nonlinearity", "tanh"], "draws"),
+    (["--a", "0.5", "--nonlinearity", "leaky_relu"], "draws"),
+    (["--fan-in", 7], "draws"),
+    (["--fan-out", 7, "--mode", "fan_out"], "draws"),
+    (["--in-axis", 2, "--out-axis", 1], "draws"),
+    (["--out-axis", "0", "--in-axis", "2"], "draws"),
+    (["--batch-axis", 0], "draws"),
+    (["--layout", "torch"], "draws"),
 ])
 def test_resume_refuses_another_table(tmp_path, monkeypatch, capsys, change, field):
     out = tmp_path / "t.npy"
@@ -192,7 +192,8 @@ def test_resume_refuses_another_table(tmp_path, monkeypatch, capsys, change, fie
     before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
     args = BASE + change if change[0].startswith("-") else change + BASE[1:]
     code, err = fails(capsys, "generate", *args, "--resume", "-o", out)
-    assert code == 2 and f"differs from the interrupted run in {out}.progress ({field}:" in err
+    assert code == 2 and f"differs from the interrupted run in {out}.progress (" in err
+    assert f"{field}: interrupted run" in err
     assert "--force" in err
     assert {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)} == before
 
@@ -200,10 +201,10 @@ def test_resume_refuses_another_table(tmp_path, monkeypatch, capsys, change, fie
 def test_resume_ignores_what_does_not_change_the_bits(tmp_path, monkeypatch, capsys):
     out = tmp_path / "t.npy"
     interrupt(monkeypatch, capsys, BASE + ["-o", out], after_chunks=1)
-    # the alias, another spelling of the dtype, defaults given explicitly, another axis spelling, other threads,
-    # chunk size and progress bar
+    # the alias, another spelling of the dtype, a default given explicitly, the gain relu implies, other axes
+    # with the same fans (6 x 5), other threads, chunk size and progress bar
     again = ["kaiming_uniform", "--shape", "6,5,40000", "--seed", 5, "--stream", 1, "--rows", "1:5", "--dtype", "f8",
-             "--mode", "fan_in", "--nonlinearity", "relu", "--in-axis", "1", "--out-axis", "-1", "--threads", 1,
+             "--mode", "fan_in", "--gain", 2 ** 0.5, "--in-axis", "0", "--out-axis", "2", "--threads", 1,
              "--chunk-mb", 3]
     assert run_cli("generate", *again, "--resume", "-o", out) == 0
     np.testing.assert_array_equal(np.load(out), base_table())
@@ -504,10 +505,12 @@ def test_help_is_complete(capsys):
     with pytest.raises(SystemExit):
         run_cli("generate", "--help")
     text = capsys.readouterr().out
-    for name in cli.chunkable_initializers():
+    for name in cli.initializers():
         assert name in text
-    for flag, *_ in cli.OPTIONS:
+    for flag, *_ in cli.initializer_options():
         assert flag in text
+    # every option of the spec table has its command-line form, and no other
+    assert set(cli.OPTION_FORMS) == {k for entry in _spec.INITIALIZERS.values() for k in entry.option_names}
     for flag in ("--shape", "--seed", "--stream", "--dtype", "--rows", "--resume", "--output"):
         assert flag in text
     with pytest.raises(SystemExit):
