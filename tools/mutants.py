@@ -73,6 +73,8 @@ class Mutant(NamedTuple):
     tests: tuple       # pytest arguments selecting the tests that must fail
 
 
+CLI_TESTS = "tests/test_cli.py::"
+
 MUTANTS = [
     Mutant("kernel_for-best-path", "every ISA path equals scalar (forcing a path runs it)",
            "fastinit/src/fill.c", "fi_isa isa = fi_get_isa();", "fi_isa isa = fi_best_isa();",
@@ -103,6 +105,47 @@ MUTANTS = [
     Mutant("error-messages-invalid", "errors name the argument and the value",
            "fastinit/__init__.py", "__version__ = ", INVALID_MESSAGES,
            ("tests/test_truncated.py::test_bad_arguments", "tests/test_errors.py::test_out_untouched_on_error")),
+    # the command line (fastinit/cli.py, tests/test_cli.py)
+    Mutant("cli-resume-restarts-from-0", "--resume continues: finished chunks are not rewritten",
+           "fastinit/cli.py", "        if first + n <= done:\n", "        if False:\n",
+           (CLI_TESTS + "test_resume_after_kill_continues_and_leaves_finished_chunks_alone",)),
+    Mutant("cli-resume-skips-straddling-chunk", "--resume with another chunk size rewrites the chunk it stopped in",
+           "fastinit/cli.py", "        if first + n <= done:\n", "        if first < done:\n",
+           (CLI_TESTS + "test_resume_ignores_what_does_not_change_the_bits",)),
+    Mutant("cli-resume-compares-seed-only", "--resume refuses every field that determines the bits",
+           "fastinit/cli.py", 'if given.get(k) != saved["bits"].get(k)]',
+           'if k == "seed" and given.get(k) != saved["bits"].get(k)]',
+           ("tests/test_cli.py", "-k", "test_resume_refuses_another_table")),
+    Mutant("cli-resume-compares-options-as-given", "--resume compares only what determines the bits",
+           "fastinit/cli.py", '"draws": draws}', '"draws": draws, "threads": self.threads, "as given": self.command()}',
+           (CLI_TESTS + "test_resume_ignores_what_does_not_change_the_bits",)),
+    Mutant("cli-overwrite-without-force", "an existing file is replaced only with --force",
+           "fastinit/cli.py", "        if not args.force:\n", "        if False:\n",
+           (CLI_TESTS + "test_existing_file_is_replaced_only_with_force",)),
+    Mutant("cli-written-under-final-name", "a killed run leaves no table under the final name",
+           "fastinit/cli.py", "partial, progress = target + PARTIAL_SUFFIX,", "partial, progress = target,",
+           (CLI_TESTS + "test_resume_after_kill_continues_and_leaves_finished_chunks_alone",)),
+    Mutant("cli-rename-before-fsync", "the table is fsynced before it is renamed into place",
+           "fastinit/cli.py", "        os.fsync(fd)\n    except KeyboardInterrupt:", "    except KeyboardInterrupt:",
+           (CLI_TESTS + "test_table_is_synced_before_it_is_renamed_into_place",)),
+    Mutant("cli-progress-before-data-sync", "a progress record never counts data not yet on disk",
+           "fastinit/cli.py", "                os.fdatasync(fd)  # on disk", "                pass  # on disk",
+           (CLI_TESTS + "test_table_is_synced_before_it_is_renamed_into_place",)),
+    Mutant("cli-damaged-progress-traceback", "a damaged progress record is a one-line error",
+           "fastinit/cli.py", "        valid = (isinstance(saved, dict)", "        valid = True or (isinstance(saved, dict)",
+           ("tests/test_cli.py", "-k", "test_damaged_partial_run")),
+    Mutant("cli-negative-shape-as-option", "--shape -5,16 is a shape error, not a missing value",
+           "fastinit/cli.py", "parse_args(_glue_negative_values(argv))", "parse_args(argv)",
+           ("tests/test_cli.py", "-k", "test_unparsable_shape")),
+    Mutant("cli-bfloat16-as-void", "a bfloat16 .npy reads back as bfloat16",
+           "fastinit/cli.py", "return descr if np.dtype(descr) == dtype else dtype.name", "return descr",
+           (CLI_TESTS + "test_bfloat16_npy_reads_back_as_bfloat16_and_resumes",)),
+    Mutant("cli-orthogonal-qr-per-chunk", "generate orthogonal factors once per run",
+           "fastinit/cli.py", "        if self.whole is not None:\n", "        if False:\n",
+           (CLI_TESTS + "test_orthogonal_factors_once_per_run",)),
+    Mutant("cli-stdout-file-named-dash", "-o - writes to standard output",
+           "fastinit/cli.py", 'if args.output == "-":', 'if args.output == "--":',
+           (CLI_TESTS + "test_standard_output_is_a_npy_stream",)),
 ]
 
 # copied into each mutant's tree (everything else the tests need lives here)
