@@ -468,7 +468,8 @@ def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
         d = np.sign(np.diagonal(r))
         q *= np.where(d == 0, 1.0, d)
         full = (q if rows >= cols else q.T).reshape(p.shape) * gain
-    block = _plan.select(p, full).astype(compute_type(p.dtype)).astype(p.dtype)
+    # C order like every other initializer (LAPACK returns Fortran order)
+    block = _plan.select(p, full).astype(compute_type(p.dtype)).astype(p.dtype, order="C")
     if p.out is None:
         return block
     p.out[...] = block

@@ -269,8 +269,9 @@ def orthogonal(shape, seed=None, gain=1.0, *, stream=0, dtype=None, out=None, th
     cols) is factored by ``numpy.linalg.qr``; Q's columns are multiplied by
     the signs of R's diagonal, which makes Q Haar-distributed; the result is
     Q (or Q transposed) reshaped to ``shape``: orthonormal rows if rows <=
-    cols, else orthonormal columns. Deterministic for a given seed on a given
-    NumPy/LAPACK build; the last bits may differ across BLAS/LAPACK builds.
+    cols, else orthonormal columns. The input matrix is the same everywhere;
+    the result's last bits are LAPACK's: they may differ across BLAS builds,
+    the CPU kernel OpenBLAS picks and its thread count.
     ``index=`` returns ``full[index]`` of the full matrix, which is always
     computed (a QR factorization cannot be sharded).
 

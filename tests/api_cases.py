@@ -5,6 +5,7 @@ added after these tests were written."""
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -15,8 +16,24 @@ from fastinit import _spec
 INITIALIZERS = {name: getattr(fastinit, name) for name in sorted(_spec.INITIALIZERS)}
 # Generators that need the whole array: orthogonal's QR couples every element,
 # so its index= slices a full generation. They are left out of the block,
-# thread and huge-index tests, but are still pinned by the golden streams.
+# thread and huge-index tests; the golden streams pin their input (below).
 WHOLE_ARRAY = {name for name, entry in _spec.INITIALIZERS.items() if entry.whole_array}
+
+
+def orthogonal_input(shape, seed, stream=0) -> np.ndarray:
+    """The N(0, 1) float64 matrix ``fastinit.orthogonal(shape, seed,
+    stream=stream)`` factors (see its docstring): ``fastinit.normal`` of
+    ``(rows, cols)``, or ``(cols, rows)`` when rows < cols."""
+    rows, cols = shape[0], math.prod(shape[1:])
+    return fastinit.normal((rows, cols) if rows >= cols else (cols, rows), seed, stream=stream, dtype=np.float64)
+
+
+# For the whole-array generators the golden streams pin the bits of what
+# fastinit generates and hands to LAPACK, not the result: LAPACK's last bits
+# vary with the BLAS build and the kernel OpenBLAS picks for the CPU.
+# tests/test_orthogonal.py checks, with tolerances, that the result is the
+# factorization of exactly this input.
+PINNED_INPUT = {"orthogonal": orthogonal_input}
 # Position-addressable generators (docs/design.md): any block can be made
 # alone via index=, with any thread count.
 ADDRESSABLE = {n: f for n, f in INITIALIZERS.items() if n not in WHOLE_ARRAY}
