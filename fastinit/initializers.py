@@ -42,7 +42,7 @@ index : slice, tuple of slices (step 1) or 1-D array of row ids, optional
 Truncated normal: sampling and accuracy
 ---------------------------------------
 ``truncated_normal`` maps one uniform per element through the inverse
-normal CDF (no rejection loop), so the layout of DESIGN.md and ``index=``
+normal CDF (no rejection loop), so the layout of docs/design.md and ``index=``
 keep working. float32 (and float16/bfloat16, rounded from it) uses one
 32-bit word per element, in the uniform float32 layout: element
 ``64*g + 16*w + l`` of lane group ``g`` from word ``w`` of counter

@@ -1,4 +1,4 @@
-"""Pure-NumPy reference of fastinit's generator, written from DESIGN.md and the
+"""Pure-NumPy reference of fastinit's generator, written from docs/design.md and the
 Random123 definition (not from the C): Philox4x32-R on uint64 arrays, the
 lane-group layout, and the word -> float transforms. Vectorized, so a few
 million positions take well under a second."""

@@ -48,7 +48,7 @@ def test_random123_kat_reference(rounds, ctr, key, expected):
 
 def test_bits_all_zero_kat_in_layout():
     """Elements 0, 16, 32, 48 of bits((64,), 0) are the 4 words of the all-zero
-    counter and key (DESIGN.md)."""
+    counter and key (docs/design.md)."""
     expected = next(e for r, c, k, e in KATS if r == 10 and c == [0] * 4 and k == [0, 0])
     assert tuple(int(x) for x in fastinit.bits((64,), 0)[::16]) == expected
 

@@ -1,6 +1,6 @@
 /* fastinit C core: public declarations. The C knows nothing of Python, fans or
  * gains: it fills element ranges of a logical flat array whose element i is a
- * pure function of (key, stream, i) under the lane-group layout of DESIGN.md. */
+ * pure function of (key, stream, i) under the lane-group layout of docs/design.md. */
 #ifndef FASTINIT_H
 #define FASTINIT_H
 
