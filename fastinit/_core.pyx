@@ -2,15 +2,26 @@
 """Thin layer over the C kernels: checks the buffer, releases the GIL, fills
 the output in chunks (checking for Ctrl-C between them) and exposes ISA
 selection. Argument validation proper lives in fastinit._plan."""
-from cpython.exc cimport PyErr_CheckSignals
+from cpython.exc cimport PyErr_CheckSignals, PyErr_Clear, PyErr_Occurred
+from cpython.ref cimport Py_INCREF
+from libc.math cimport copysign
 from libc.stdint cimport uint32_t, uint64_t
 
 cimport numpy as cnp
 import numpy as np
+import os
 from threading import local
 from time import perf_counter
 
 cnp.import_array()
+
+cdef extern from "Python.h":
+    # declared here without Cython's error check: _as_uint64 clears the error
+    unsigned long long PyLong_AsUnsignedLongLong(object x) noexcept
+
+cdef extern from "numpy/arrayobject.h":
+    # steals a reference to descr
+    object PyArray_Empty(int nd, cnp.npy_intp *dims, cnp.dtype descr, int fortran)
 
 # Ctrl-C is seen between GIL-free calls, so each call (chunk) should last
 # about CHUNK_SECONDS whatever the kernel, dtype, ISA, thread count and load:
@@ -32,58 +43,86 @@ LANES = FI_LANES
 STREAM_MIN_BYTES = FI_STREAM_MIN_BYTES
 
 
-def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout,
-         int threads, cnp.ndarray run_starts=None, double low=0.0, double span=1.0,
-         double high_below=1.0, double loc=0.0, double scale=1.0,
-         double tn_p0=0.0, double tn_c0=-0.5, double tn_dp=1.0, double tn_q1=0.0, double tn_dq=1.0,
-         double tn_log_offset=0.0, double clamp_lo=-np.inf, double clamp_hi=np.inf):
-    """Fill ``out`` (C-contiguous, writable) with elements of the logical array
-    described by ``layout = (n_runs, run_len, base, outer_shape, outer_stride)``;
-    ``run_starts`` (uint64, n_runs entries), if given, replaces base and the
-    outer arrays: run r starts at logical index run_starts[r]. The kernels
-    write native byte order: a non-native ``out`` (``>f4`` on x86) has each
-    chunk byte-swapped in place right after it is made, so it needs no
-    temporary and Ctrl-C still leaves final values in a leading part."""
-    cdef fi_request req
-    cdef fi_layout lay
-    cdef uint64_t total, e0, e1, chunk
-    cdef int nthreads = threads if threads > 0 else 1
-    cdef char *data
+# The distribution parameters of a request and their defaults.
+PARAMETERS = {"low": 0.0, "span": 1.0, "high_below": 1.0, "loc": 0.0, "scale": 1.0,
+              "tn_p0": 0.0, "tn_c0": -0.5, "tn_dp": 1.0, "tn_q1": 0.0, "tn_dq": 1.0,
+              "tn_log_offset": 0.0, "clamp_lo": -np.inf, "clamp_hi": np.inf}
+
+
+cdef int _set_parameters(fi_request *req, str dist, dict params) except -1:
+    """req's distribution and its parameters (PARAMETERS) from params."""
+    unknown = params.keys() - PARAMETERS.keys()
+    if unknown:
+        raise TypeError(f"unknown distribution parameters {sorted(unknown)}")
+    p = {**PARAMETERS, **params}
+    req.dist = DIST_CODES[dist]
+    req.low, req.span, req.high_below = p["low"], p["span"], p["high_below"]
+    req.loc, req.scale = p["loc"], p["scale"]
+    req.tn_p0, req.tn_c0, req.tn_dp = p["tn_p0"], p["tn_c0"], p["tn_dp"]
+    req.tn_q1, req.tn_dq = p["tn_q1"], p["tn_dq"]
+    req.tn_log_offset = p["tn_log_offset"]
+    req.clamp_lo, req.clamp_hi = p["clamp_lo"], p["clamp_hi"]
+    req.nontemporal = 0  # fi_fill sets it from the size of each fill
+    return 0
+
+
+cdef int _set_layout(fi_layout *lay, tuple layout) except -1:
     n_runs, run_len, base, outer_shape, outer_stride = layout
-    if not (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)):
-        raise ValueError("out must be a writable C-contiguous array")
-    dtype_code = _dtype_code(out)
     if len(outer_shape) != len(outer_stride) or len(outer_shape) > FI_MAX_DIMS:
         raise ValueError("bad layout")
-    if <uint64_t>out.size != <uint64_t>n_runs * <uint64_t>run_len:
-        raise ValueError("out has the wrong number of elements for the layout")
-    if run_starts is not None and not (run_starts.dtype == np.uint64 and run_starts.flags.c_contiguous
-                                       and <uint64_t>run_starts.size == <uint64_t>n_runs):
-        raise ValueError("run_starts must be a C-contiguous uint64 array of n_runs entries")
-    req.key[0] = <uint32_t>seed
-    req.key[1] = <uint32_t>(seed >> 32)
-    req.stream[0] = <uint32_t>stream
-    req.stream[1] = <uint32_t>(stream >> 32)
-    req.dist = DIST_CODES[dist]
-    req.dtype = dtype_code
-    req.low, req.span, req.high_below = low, span, high_below
-    req.loc, req.scale = loc, scale
-    req.tn_p0, req.tn_c0, req.tn_dp = tn_p0, tn_c0, tn_dp
-    req.tn_q1, req.tn_dq = tn_q1, tn_dq
-    req.tn_log_offset = tn_log_offset
-    req.clamp_lo, req.clamp_hi = clamp_lo, clamp_hi
-    req.nontemporal = 0  # fi_fill sets it from the size of each fill
     lay.n_runs, lay.run_len, lay.base = n_runs, run_len, base
     lay.outer_ndim = len(outer_shape)
     for d in range(lay.outer_ndim):
         lay.outer_shape[d] = outer_shape[d]
         lay.outer_stride[d] = outer_stride[d]
     lay.run_starts = NULL
+    return 0
+
+
+def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout,
+         int threads, cnp.ndarray run_starts=None, **params):
+    """Fill ``out`` (C-contiguous, writable) with elements of the logical array
+    described by ``layout = (n_runs, run_len, base, outer_shape, outer_stride)``;
+    ``run_starts`` (uint64, n_runs entries), if given, replaces base and the
+    outer arrays: run r starts at logical index run_starts[r]. ``params``:
+    the distribution's parameters (PARAMETERS, by name). The kernels
+    write native byte order: a non-native ``out`` (``>f4`` on x86) has each
+    chunk byte-swapped in place right after it is made, so it needs no
+    temporary and Ctrl-C still leaves final values in a leading part."""
+    cdef fi_request req
+    cdef fi_layout lay
+    cdef int nthreads = threads if threads > 0 else 1
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)):
+        raise ValueError("out must be a writable C-contiguous array")
+    req.dtype = _dtype_code(out)
+    _set_layout(&lay, layout)
+    _set_parameters(&req, dist, params)
+    if <uint64_t>out.size != lay.n_runs * lay.run_len:
+        raise ValueError("out has the wrong number of elements for the layout")
+    if run_starts is not None and not (run_starts.dtype == np.uint64 and run_starts.flags.c_contiguous
+                                       and <uint64_t>run_starts.size == lay.n_runs):
+        raise ValueError("run_starts must be a C-contiguous uint64 array of n_runs entries")
+    _set_key(&req, seed, stream)
     if run_starts is not None:
         lay.run_starts = <const uint64_t *>cnp.PyArray_DATA(run_starts)
+    return _fill(out, &lay, &req, nthreads)
+
+
+cdef inline void _set_key(fi_request *req, uint64_t seed, uint64_t stream) noexcept:
+    req.key[0] = <uint32_t>seed
+    req.key[1] = <uint32_t>(seed >> 32)
+    req.stream[0] = <uint32_t>stream
+    req.stream[1] = <uint32_t>(stream >> 32)
+
+
+cdef object _fill(cnp.ndarray out, const fi_layout *lay, const fi_request *req, int nthreads):
+    """The fill of out proper: chunk by chunk, the GIL released, Ctrl-C
+    checked between chunks, non-native byte order swapped per chunk."""
+    cdef uint64_t total, e0, e1, chunk
+    cdef char *data
     total = out.size
     data = <char *>cnp.PyArray_DATA(out)
-    swapped = None if out.dtype.isnative else out.reshape(-1)
+    swapped = None if cnp.PyArray_ISNOTSWAPPED(out) else out.reshape(-1)
     e0 = 0
     chunk = FIRST_CHUNK_PER_THREAD * <uint64_t>nthreads
     cdef fi_fill_info info
@@ -94,10 +133,10 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
         if e1 < total:  # more chunks follow: time this one to size the next
             started = perf_counter()
         with nogil:
-            ok = fi_fill(data, &lay, e0, e1, &req, nthreads)
+            ok = fi_fill(data, lay, e0, e1, req, nthreads)
             info = fi_last_fill_info()
         if ok == 0:
-            raise TypeError(f"no kernel for {dist} with dtype {out.dtype}")
+            raise TypeError(f"no kernel for distribution {<int>req.dist} with dtype {out.dtype}")
         chunks += 1
         most_threads = max(most_threads, info.threads)
         _last_fill.info = (info.isa, most_threads, chunks)
@@ -108,6 +147,268 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
             PyErr_CheckSignals()
         e0 = e1
     return out
+
+
+# ---------------------------------------------------------------- hot path
+#
+# A call of a public initializer whose arguments are all of plain types
+# (exact int, float, str, None, tuples of ints, slices of ints) gets a cache
+# key: equal keys mean the same validation outcome and the same C request
+# (every value has its exact type in the key, so 1, 1.0 and True never
+# share one; -0.0 and nan never make a key). The first such call is
+# validated by fastinit._spec in full and leaves a Request in the cache; the
+# next ones only check what the key does not fix (seed, stream, out) and
+# fill. Anything else (seed=None, NumPy scalars, row ids, a bad value) takes
+# the full Python path, so errors and bits are the same either way.
+
+cdef enum:
+    MAX_KEY_OPTIONS = 27  # type codes of 5 kinds packed in 64 bits
+
+# FASTINIT_NUM_THREADS as the full path reads it (os.environ), looked up in
+# os.environ's own mapping: a dict lookup, where getenv() scans the whole
+# environment (~100 ns).
+cdef dict _ENVIRON = os.environ._data
+cdef object _THREADS_VAR = os.environ.encodekey("FASTINIT_NUM_THREADS")
+
+
+cdef int _option_code(object v):
+    """The kind of an option value a key may hold: 0 None, 1 str, 2 int,
+    3 float, 4 tuple of ints; -1 for anything else."""
+    if v is None:
+        return 0
+    if type(v) is str:
+        return 1
+    if type(v) is int:
+        return 2
+    if type(v) is float:
+        x = <double>v
+        if x != x or (x == 0.0 and copysign(1.0, x) < 0):  # nan equals nothing; -0.0 equals 0.0
+            return -1
+        return 3
+    if type(v) is tuple:
+        for item in <tuple>v:
+            if type(item) is not int:
+                return -1
+        return 4
+    return -1
+
+
+cdef object _slice_key(object s):
+    if type(s) is not slice:
+        return None
+    start, stop, step = (<slice>s).start, (<slice>s).stop, (<slice>s).step
+    for b in (start, stop, step):
+        if b is not None and type(b) is not int:
+            return None
+    return (start, stop, step)
+
+
+cdef object _index_key(object index):
+    """index=None, a slice or a tuple of slices as a hashable key; False if
+    it cannot have one."""
+    if index is None:
+        return None
+    if type(index) is slice:
+        index = (index,)
+    elif type(index) is not tuple:
+        return False
+    key = []
+    for s in <tuple>index:
+        k = _slice_key(s)
+        if k is None:
+            return False
+        key.append(k)
+    return tuple(key)
+
+
+def hot_key(str name, object shape, object dtype, object out, object threads, object index, tuple values):
+    """The cache key of a call of initializer ``name`` (``values``: its
+    options), or None if an argument is not of a plain type: ``((name,
+    shape), rest)``. Requests are found by hashing the first part only and
+    comparing the rest (comparing mostly identical objects costs less than
+    hashing them). With out= and no dtype, the key holds out's dtype (the
+    dtype the call generates)."""
+    cdef uint64_t codes = 0
+    cdef int code
+    if type(shape) is tuple:
+        for d in <tuple>shape:
+            if type(d) is not int:
+                return None
+    elif type(shape) is not int:
+        return None
+    if out is not None:
+        if type(out) is not np.ndarray:
+            return None
+        if dtype is None:
+            dtype = (<cnp.ndarray>out).descr
+    if dtype is None:
+        code = 0
+    elif type(dtype) is str:
+        code = 1
+    elif type(dtype) is type:
+        code = 2
+    elif isinstance(dtype, np.dtype):
+        code = 3
+    else:
+        return None
+    codes = code
+    if threads is not None and type(threads) is not int:
+        return None
+    index_key = _index_key(index)
+    if index_key is False or len(values) > MAX_KEY_OPTIONS:
+        return None
+    for v in values:
+        code = _option_code(v)
+        if code < 0:
+            return None
+        codes = codes * 5 + <uint64_t>code
+    return (name, shape), (codes, values, dtype, threads, index_key)
+
+
+cdef class Request:
+    """A validated fill with everything fixed but the seed, the stream and
+    the output buffer: shape, dtype, the block's layout, the distribution's
+    C parameters and the thread count. ``threads_from_env``: the thread
+    count was decided under the current FASTINIT_NUM_THREADS (the call gave
+    no threads=), so a change of that variable makes the request stale."""
+    cdef fi_request req
+    cdef fi_layout lay
+    cdef readonly tuple out_shape
+    cdef readonly cnp.dtype dtype
+    cdef readonly int threads
+    cdef bint threads_from_env
+    cdef object env  # FASTINIT_NUM_THREADS when the thread count was decided
+    cdef object call  # the second part of the call's hot_key
+    cdef int ndim
+    cdef cnp.npy_intp dims[FI_MAX_DIMS + 32]
+    cdef uint64_t size
+
+    def __init__(self, tuple out_shape, cnp.dtype dtype, str dist, tuple layout, int threads,
+                 bint threads_from_env, dict params):
+        if len(out_shape) > FI_MAX_DIMS + 32:
+            raise ValueError(f"a request has at most {FI_MAX_DIMS + 32} axes")
+        self.out_shape, self.dtype, self.threads = out_shape, dtype, max(threads, 1)
+        self.ndim = len(out_shape)
+        self.size = 1
+        for d in range(self.ndim):
+            self.dims[d] = out_shape[d]
+            self.size *= <uint64_t>out_shape[d]
+        self.req.dtype = _dtype_code(np.empty(0, dtype))
+        _set_layout(&self.lay, layout)
+        if self.lay.n_runs * self.lay.run_len != self.size:
+            raise ValueError("the layout does not have the elements of out_shape")
+        _set_parameters(&self.req, dist, params)
+        self.threads_from_env = threads_from_env
+        self.env = _ENVIRON.get(_THREADS_VAR)
+
+    cdef bint current(self):
+        """The thread count still holds (FASTINIT_NUM_THREADS unchanged)."""
+        if not self.threads_from_env:
+            return True
+        env = _ENVIRON.get(_THREADS_VAR)
+        return env is self.env or env == self.env
+
+    cdef bint fits(self, cnp.ndarray out):
+        """out is a buffer this request may fill: its shape and dtype,
+        C-contiguous and writable."""
+        if cnp.PyArray_NDIM(out) != self.ndim:
+            return False
+        cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(out)
+        for d in range(self.ndim):
+            if dims[d] != self.dims[d]:
+                return False
+        return (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)
+                and cnp.PyArray_EquivTypes(out.descr, self.dtype))
+
+    def run(self, uint64_t seed, uint64_t stream, out=None):
+        """Fill out (None: a new array) with this request under seed and
+        stream; out must fit (see fits)."""
+        if out is None:
+            out = self.empty()
+        elif not self.fits(out):
+            raise ValueError("out does not fit this request")
+        return self.fill(out, seed, stream)
+
+    cdef cnp.ndarray empty(self):
+        Py_INCREF(self.dtype)
+        return PyArray_Empty(self.ndim, self.dims, self.dtype, 0)
+
+    cdef object fill(self, cnp.ndarray out, uint64_t seed, uint64_t stream):
+        cdef fi_request req = self.req
+        if self.size == 0:
+            return out
+        _set_key(&req, seed, stream)
+        return _fill(out, &self.lay, &req, self.threads)
+
+
+cdef bint _as_uint64(object x, uint64_t *value):
+    """x is an exact int in [0, 2**64): its value in *value."""
+    if type(x) is not int:
+        return False
+    value[0] = PyLong_AsUnsignedLongLong(x)
+    if value[0] == <uint64_t>-1 and PyErr_Occurred():
+        PyErr_Clear()
+        return False
+    return True
+
+
+# Requests of the calls made so far: lists by the first part of their
+# hot_key (see cache_request).
+REQUESTS = {}
+cdef Py_ssize_t _cached = 0
+MAX_REQUESTS = 4096  # requests cached before the cache starts over
+
+
+def cache_request(tuple key, Request request):
+    """Serve the calls with this hot_key from request from now on."""
+    global _cached
+    if _cached >= MAX_REQUESTS:
+        REQUESTS.clear()
+        _cached = 0
+    bucket, request.call = key
+    REQUESTS.setdefault(bucket, []).append(request)
+    _cached += 1
+# The full path of a call (validation, parameters, fill; set by fastinit._spec).
+cdef object _full_path = None
+
+
+def set_full_path(fn):
+    """Route the calls generate() cannot serve from REQUESTS to fn(name,
+    shape, seed, stream, dtype, out, threads, index, values)."""
+    global _full_path
+    _full_path = fn
+
+
+cdef object _find(tuple key):
+    bucket = REQUESTS.get(key[0])
+    if bucket is None:
+        return None
+    call = key[1]
+    for request in <list>bucket:
+        if (<Request>request).call == call:
+            return request
+    return None
+
+
+def generate(str name, object shape, object seed, object stream, object dtype, object out,
+             object threads, object index, tuple values):
+    """A call of the public initializer ``name`` (``values``: its options in
+    spec order): from its cached Request if it has one, else by the full
+    path (no plain key, not cached yet, seed=None, a seed, stream or out
+    that does not fit, FASTINIT_NUM_THREADS changed)."""
+    cdef uint64_t seed_value = 0, stream_value = 0
+    cdef Request request
+    if _as_uint64(seed, &seed_value) and _as_uint64(stream, &stream_value):
+        key = hot_key(name, shape, dtype, out, threads, index, values)
+        found = None if key is None else _find(<tuple>key)
+        if found is not None:
+            request = <Request>found
+            if request.current():
+                if out is None:
+                    return request.fill(request.empty(), seed_value, stream_value)
+                if request.fits(out):
+                    return request.fill(out, seed_value, stream_value)
+    return _full_path(name, shape, seed, stream, dtype, out, threads, index, values)
 
 
 # per Python thread: what the last fill() on it did (see last_fill_info)

@@ -327,11 +327,18 @@ def run(p: Plan, dist: str, **params) -> np.ndarray:
     n = p.size
     if n == 0:
         return out
-    threads = 1
-    if n >= 2 * MIN_ELEMENTS_PER_THREAD:
-        threads = max(1, min(p.threads or available_cpus(), n // MIN_ELEMENTS_PER_THREAD))
-    _core.fill(out, dist, p.seed, p.stream, p.layout, threads, p.run_starts, **params)
+    _core.fill(out, dist, p.seed, p.stream, p.layout, thread_count(n, p.threads), p.run_starts, **params)
     return out
+
+
+def thread_count(n: int, threads) -> int:
+    """The threads a fill of n elements uses, given threads= (or
+    FASTINIT_NUM_THREADS; None: the available CPUs). The one place this is
+    decided: the hot path caches its result per call signature (and per value
+    of FASTINIT_NUM_THREADS)."""
+    if n < 2 * MIN_ELEMENTS_PER_THREAD:
+        return 1
+    return max(1, min(threads or available_cpus(), n // MIN_ELEMENTS_PER_THREAD))
 
 
 def as_float(name: str, value, *, positive=False, nonnegative=False, finite=True) -> float:

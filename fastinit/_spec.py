@@ -25,7 +25,8 @@ Adding an initializer: write its distribution function (options, shape ->
 distribution, validating each option with the ``_plan`` checks), add an
 ``Initializer`` entry, and a public function in ``fastinit/initializers.py``
 whose keyword options are the entry's ``options`` in the same order (a test
-checks it) and whose body is ``return _spec.generate(...)``.
+checks it) and whose body is ``return _generate(name, ...)``
+(``_spec.generate``, which also gives it the hot path).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import _plan
+from . import _core, _plan
 from .fans import calculate_gain, compute_fans
 
 FLOAT_DTYPES = ("float32", "float64", "float16", "bfloat16")
@@ -462,7 +463,7 @@ def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
     if rows * cols == 0:
         full = np.zeros(p.shape)
     else:
-        z = generate(INITIALIZERS["normal"], (rows, cols) if rows >= cols else (cols, rows), p.seed,
+        z = generate("normal", (rows, cols) if rows >= cols else (cols, rows), p.seed,
                      p.stream, np.float64, None, p.threads, None, (0.0, 1.0))
         q, r = np.linalg.qr(z)
         d = np.sign(np.diagonal(r))
@@ -476,9 +477,36 @@ def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
     return p.out
 
 
-def generate(entry: Initializer, shape, seed, stream, dtype, out, threads, index, values: tuple) -> np.ndarray:
-    """A call of a public initializer; ``values`` are its options' values in
-    the order of ``entry.options``. Everything is validated before anything
-    is written."""
+def sample(distribution, p: _plan.Plan) -> np.ndarray:
+    """Generate p's block of ``distribution`` into p.out or a new array."""
+    if isinstance(distribution, Orthogonal):
+        return _orthogonal_block(distribution.gain, p)
+    kernel, params = distribution.core(p.dtype)
+    return _plan.run(p, kernel, **params)
+
+
+def _generate(name, shape, seed, stream, dtype, out, threads, index, values):
+    """The full path of a call: validate everything, compute the
+    distribution's parameters, fill; and cache the request if the call has a
+    plain key (_core.hot_key), so the next such call only checks seed,
+    stream and out (_core.generate)."""
+    entry = INITIALIZERS[name]
     p = _plan.plan(shape, seed, stream, dtype, out, index, threads, entry.dtypes)
-    return sample(entry.rule(p.shape, dict(zip(entry.option_names, values))), p)
+    distribution = entry.rule(p.shape, dict(zip(entry.option_names, values)))
+    key = None
+    if p.rows is None and not isinstance(distribution, Orthogonal):
+        key = _core.hot_key(name, shape, dtype, out, threads, index, values)
+    if key is None:
+        return sample(distribution, p)
+    kernel, params = distribution.core(p.dtype)
+    request = _core.Request(p.out_shape, p.dtype, kernel, p.layout, _plan.thread_count(p.size, p.threads),
+                            threads is None, params)
+    _core.cache_request(key, request)
+    return request.run(p.seed, p.stream, p.out)
+
+
+_core.set_full_path(_generate)
+# A call of the public initializer ``name``, ``values`` its options' values
+# in the order of its ``options``; validated in full before anything is
+# written, or served by the validated request of an earlier call like it.
+generate = _core.generate

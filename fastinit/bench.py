@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import fastinit
-from fastinit import _spec, bench_models
+from fastinit import _core, _plan, _spec, bench_models
 
 SIZES = {"64x64": (64, 64), "1e6": (1000, 1000), "1e7": (10000, 1000), "1e8": (10000, 10000)}
 INITIALIZERS = ("he_normal", "glorot_uniform", "lecun_normal")
@@ -203,6 +203,78 @@ def run_models(models, contenders, repeats=3, file=sys.stdout):
     return rows
 
 
+# ---------------------------------------------------------------- hot path
+# The per-call cost of a small array: a public call against the bare C fill
+# of the same request (a validated _core.Request into an existing buffer:
+# no argument handling at all), timed in alternation in one run, so the
+# difference is what argument handling, planning and the new array cost.
+
+HOT_SHAPE = (64, 64)
+
+
+def _bare_fill(name: str, dtype, **options):
+    """A zero-argument callable filling an existing buffer with the C request
+    of name(HOT_SHAPE, SEED, dtype=dtype, **options), nothing else."""
+    entry = _spec.INITIALIZERS[name]
+    p = _plan.plan(HOT_SHAPE, SEED, 0, dtype, None, None, None, entry.dtypes)
+    kernel, params = entry.distribution(HOT_SHAPE, options).core(p.dtype)
+    request = _core.Request(p.out_shape, p.dtype, kernel, p.layout, _plan.thread_count(p.size, None), True, params)
+    out = request.run(SEED, 0)
+    return lambda: request.run(SEED, 0, out)
+
+
+def hot_cases():
+    """(label, the call, its bare fill, target overhead in us or None)."""
+    out = np.empty(HOT_SHAPE, np.float32)
+    return [
+        ("he_normal((64, 64), seed)", lambda: fastinit.he_normal(HOT_SHAPE, SEED),
+         _bare_fill("he_normal", np.float32), 1.0),
+        ("he_normal(.., out=, dtype=, index=)",
+         lambda: fastinit.he_normal(HOT_SHAPE, SEED, out=out, dtype=np.float32, index=(slice(0, 64),)),
+         _bare_fill("he_normal", np.float32), 2.0),
+        ("he_normal(.., mode=, nonlinearity=, a=)",
+         lambda: fastinit.he_normal(HOT_SHAPE, SEED, mode="fan_out", nonlinearity="leaky_relu", a=0.1),
+         _bare_fill("he_normal", np.float32, mode="fan_out", nonlinearity="leaky_relu", a=0.1), None),
+        ("bits((64, 64), seed)", lambda: fastinit.bits(HOT_SHAPE, SEED), _bare_fill("bits", np.uint32), 1.5),
+    ]
+
+
+def _alternating(fns, rounds: int, calls: int) -> list:
+    """Median seconds per call of each fn, timed in alternation (calls per
+    round each) so that load on the machine hits all of them alike."""
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            ts.append((time.perf_counter() - t0) / calls)
+    return [statistics.median(ts) for ts in times]
+
+
+def run_hot_path(rounds=31, calls=200, file=sys.stdout):
+    """Call vs bare fill for the small-array calls of issue 10, and
+    he_normal against NumPy's seeded recipe; returns the rows measured."""
+    std = _param("he_normal", HOT_SHAPE)
+    numpy_call = lambda: np.random.default_rng(SEED).standard_normal(HOT_SHAPE, dtype=np.float32) * np.float32(std)
+    print("Hot path (64x64 float32): the call against the bare C fill of the same request, "
+          "alternating, median us per call", file=file)
+    header = f"{'call':42s} {'call us':>8s} {'fill us':>8s} {'overhead':>9s} {'target':>7s}"
+    _print_header(header, file)
+    rows = []
+    for label, call, fill, target in hot_cases():
+        t_call, t_fill = _alternating([call, fill], rounds, calls)
+        overhead = (t_call - t_fill) * 1e6
+        mark = "" if target is None else f"<= {target:.1f}"
+        print(f"{label:42s} {t_call * 1e6:8.2f} {t_fill * 1e6:8.2f} {overhead:9.2f} {mark:>7s}", file=file)
+        rows.append((label, t_call, t_fill))
+    t_fast, t_numpy = _alternating([hot_cases()[0][1], numpy_call], rounds, calls // 4)
+    print(f"he_normal((64, 64), seed) {t_fast * 1e6:.2f} us vs NumPy default_rng(seed).standard_normal * std "
+          f"{t_numpy * 1e6:.2f} us: {t_numpy / t_fast:.1f}x (target >= 5x)", file=file)
+    print(file=file)
+    return rows + [("numpy he_normal", t_numpy, t_fast)]
+
+
 SHOWCASE = (
     ("he_normal", (512, 256), {}),
     ("glorot_uniform", (784, 300), {}),
@@ -244,6 +316,8 @@ def main(argv=None) -> int:
                              "(default: %(default)s; bert-base adds ~10 s)")
     parser.add_argument("--model-contenders", default=",".join(bench_models.CONTENDERS),
                         help="default: %(default)s")
+    parser.add_argument("--no-hot-path", action="store_true",
+                        help="skip the per-call cost table of small arrays (call vs bare fill)")
     parser.add_argument("--no-showcase", action="store_true",
                         help="skip the table of initialized arrays (std vs formula)")
     parser.add_argument("--min-time", type=float, default=0.2,
@@ -267,6 +341,8 @@ def main(argv=None) -> int:
     cases = [c for c in all_cases(sizes, dtypes, targets) if c.initializer in inits]
     if not args.no_showcase:
         print_showcase()
+    if not args.no_hot_path:
+        run_hot_path()
     run_table(cases, contenders, min_time=args.min_time)
     if models:
         run_models(models, model_contenders)

@@ -82,9 +82,7 @@ values inside ``[a, b]``), so it always lies in ``[a, b]``.
 """
 from __future__ import annotations
 
-from . import _spec
-
-_INIT = _spec.INITIALIZERS
+from ._spec import generate as _generate
 
 
 def variance_scaling(shape, seed=None, scale=1.0, mode="fan_in", distribution="normal", *,
@@ -110,8 +108,8 @@ def variance_scaling(shape, seed=None, scale=1.0, mode="fan_in", distribution="n
     >>> bool(abs(t).max() <= 2 * (1 / 256) ** 0.5 / 0.87962566103423978)
     True
     """
-    return _spec.generate(_INIT["variance_scaling"], shape, seed, stream, dtype, out, threads, index,
-                          (scale, mode, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
+    return _generate("variance_scaling", shape, seed, stream, dtype, out, threads, index,
+                     (scale, mode, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
 def glorot_uniform(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None, threads=None,
@@ -126,8 +124,8 @@ def glorot_uniform(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None
     >>> bool(abs(w).max() < (6 / 400) ** 0.5)
     True
     """
-    return _spec.generate(_INIT["glorot_uniform"], shape, seed, stream, dtype, out, threads, index,
-                          (gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
+    return _generate("glorot_uniform", shape, seed, stream, dtype, out, threads, index,
+                     (gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
 def glorot_normal(shape, seed=None, *, gain=1.0, distribution="normal", stream=0, dtype=None, out=None, threads=None,
@@ -143,8 +141,8 @@ def glorot_normal(shape, seed=None, *, gain=1.0, distribution="normal", stream=0
     >>> round(float(w.std()), 3)
     0.032
     """
-    return _spec.generate(_INIT["glorot_normal"], shape, seed, stream, dtype, out, threads, index,
-                          (gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
+    return _generate("glorot_normal", shape, seed, stream, dtype, out, threads, index,
+                     (gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
 def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", gain=None,
@@ -161,8 +159,8 @@ def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", g
     >>> bool(abs(w).max() < (6 / 512) ** 0.5)
     True
     """
-    return _spec.generate(_INIT["he_uniform"], shape, seed, stream, dtype, out, threads, index,
-                          (a, mode, nonlinearity, gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
+    return _generate("he_uniform", shape, seed, stream, dtype, out, threads, index,
+                     (a, mode, nonlinearity, gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
 def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", gain=None,
@@ -179,8 +177,8 @@ def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", ga
     >>> round(float(w.std()) * 1024 ** 0.5, 1)
     1.4
     """
-    return _spec.generate(_INIT["he_normal"], shape, seed, stream, dtype, out, threads, index,
-                          (a, mode, nonlinearity, gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
+    return _generate("he_normal", shape, seed, stream, dtype, out, threads, index,
+                     (a, mode, nonlinearity, gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
 def lecun_uniform(shape, seed=None, *, stream=0, dtype=None, out=None, threads=None, index=None,
@@ -192,8 +190,8 @@ def lecun_uniform(shape, seed=None, *, stream=0, dtype=None, out=None, threads=N
     >>> bool(abs(w).max() < 0.1)
     True
     """
-    return _spec.generate(_INIT["lecun_uniform"], shape, seed, stream, dtype, out, threads, index,
-                          (fan_in, in_axis, out_axis, batch_axis, layout))
+    return _generate("lecun_uniform", shape, seed, stream, dtype, out, threads, index,
+                     (fan_in, in_axis, out_axis, batch_axis, layout))
 
 
 def lecun_normal(shape, seed=None, *, distribution="normal", stream=0, dtype=None, out=None, threads=None, index=None,
@@ -208,8 +206,8 @@ def lecun_normal(shape, seed=None, *, distribution="normal", stream=0, dtype=Non
     >>> round(float(w.std()) * 20, 2)
     1.0
     """
-    return _spec.generate(_INIT["lecun_normal"], shape, seed, stream, dtype, out, threads, index,
-                          (distribution, fan_in, in_axis, out_axis, batch_axis, layout))
+    return _generate("lecun_normal", shape, seed, stream, dtype, out, threads, index,
+                     (distribution, fan_in, in_axis, out_axis, batch_axis, layout))
 
 
 def uniform(shape, seed=None, low=0.0, high=1.0, *, stream=0, dtype=None, out=None,
@@ -222,8 +220,8 @@ def uniform(shape, seed=None, low=0.0, high=1.0, *, stream=0, dtype=None, out=No
     >>> bool(((-1 <= x) & (x < 1)).all())
     True
     """
-    return _spec.generate(_INIT["uniform"], shape, seed, stream, dtype, out, threads, index,
-                          (low, high))
+    return _generate("uniform", shape, seed, stream, dtype, out, threads, index,
+                     (low, high))
 
 
 def normal(shape, seed=None, mean=0.0, std=1.0, *, stream=0, dtype=None, out=None,
@@ -235,8 +233,8 @@ def normal(shape, seed=None, mean=0.0, std=1.0, *, stream=0, dtype=None, out=Non
     >>> round(float(x.mean()), 1), round(float(x.std()), 1)
     (1.0, 2.0)
     """
-    return _spec.generate(_INIT["normal"], shape, seed, stream, dtype, out, threads, index,
-                          (mean, std))
+    return _generate("normal", shape, seed, stream, dtype, out, threads, index,
+                     (mean, std))
 
 
 def truncated_normal(shape, seed=None, mean=0.0, std=1.0, a=-2.0, b=2.0, *, stream=0, dtype=None,
@@ -255,8 +253,8 @@ def truncated_normal(shape, seed=None, mean=0.0, std=1.0, a=-2.0, b=2.0, *, stre
     >>> bool(((3 <= x) & (x <= 4)).all()), round(float(x.mean()), 2)
     (True, 3.26)
     """
-    return _spec.generate(_INIT["truncated_normal"], shape, seed, stream, dtype, out, threads, index,
-                          (mean, std, a, b))
+    return _generate("truncated_normal", shape, seed, stream, dtype, out, threads, index,
+                     (mean, std, a, b))
 
 
 def orthogonal(shape, seed=None, gain=1.0, *, stream=0, dtype=None, out=None, threads=None, index=None):
@@ -280,8 +278,8 @@ def orthogonal(shape, seed=None, gain=1.0, *, stream=0, dtype=None, out=None, th
     >>> bool(np.allclose(q.T @ q, np.eye(32)))
     True
     """
-    return _spec.generate(_INIT["orthogonal"], shape, seed, stream, dtype, out, threads, index,
-                          (gain,))
+    return _generate("orthogonal", shape, seed, stream, dtype, out, threads, index,
+                     (gain,))
 
 
 def bits(shape, seed=None, stream=0, *, out=None, threads=None, index=None):
@@ -296,8 +294,8 @@ def bits(shape, seed=None, stream=0, *, out=None, threads=None, index=None):
     >>> [hex(x) for x in fastinit.bits(64, seed=0)[::16]]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    return _spec.generate(_INIT["bits"], shape, seed, stream, None, out, threads, index,
-                          ())
+    return _generate("bits", shape, seed, stream, None, out, threads, index,
+                     ())
 
 
 xavier_uniform = glorot_uniform
