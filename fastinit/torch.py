@@ -13,16 +13,34 @@ stream : int in [0, 2**64), default 0
     Independent stream under the same seed.
 
 The values are fastinit's, not PyTorch's: the same distribution, different
-bits. ``fastinit.torch.normal_(t, seed=s, stream=k)`` equals
-``torch.from_numpy(fastinit.normal(t.shape, s, stream=k))`` element for element.
+bits. Each function is the core initializer of the same name with
+``layout="torch"`` (``xavier_uniform_`` is ``fastinit.glorot_uniform``,
+``kaiming_normal_`` is ``fastinit.he_normal``, ...): ``fastinit.torch.
+normal_(t, seed=s, stream=k)`` equals ``torch.from_numpy(fastinit.normal(
+t.shape, s, stream=k))`` bit for bit. Where ``torch.nn.init`` gives a
+constant (``uniform_(t, 1.0, 1.0)``, ``trunc_normal_`` with ``a == b``,
+``normal_`` with ``std=0``, gain 0), so does this module.
 
+Writes are PyTorch in-place writes: each function runs under
+``torch.no_grad()`` like ``torch.nn.init``, bumps the tensor's version
+counter (so autograd refuses a backward through values saved before the
+fill) and is refused where PyTorch refuses an in-place write (an inference
+tensor outside ``inference_mode``, a view whose base was modified, ...).
 CPU tensors that are contiguous and of a dtype fastinit generates (float32,
-float64, float16, and bfloat16 when ml_dtypes is installed) are
-filled in place through a zero-copy NumPy view. Any other float tensor (another
-device, non-contiguous, or a half dtype fastinit cannot write directly) is
-generated on the CPU in float32/float64 and copied in with ``Tensor.copy_``,
-which rounds to nearest; the values are the same as for the contiguous CPU
-tensor. Meta tensors are left as they are, as PyTorch does.
+float64, float16, and bfloat16 when ml_dtypes is installed) are filled
+through a zero-copy NumPy view; any other float tensor (another device,
+non-contiguous, bfloat16 without ml_dtypes) is generated on the CPU and
+copied in with ``Tensor.copy_``. The values are the same either way. Meta
+tensors are left as they are, as PyTorch does.
+
+Sharded tensors: a DTensor (any DeviceMesh; ``Shard(d)`` on any dim, uneven
+shards, ``Replicate``, FSDP2's ``_StridedShard``) or a ``ShardedTensor`` is
+filled shard by shard, each rank writing only its local tensor with the
+values of the global tensor at the positions it holds (fans from the global
+shape), with no communication: every rank's ``full_tensor()`` equals the
+single-process tensor bit for bit. ``Partial`` placements raise.
+``fill_block`` does the same for any local tensor given its offsets in a
+global shape.
 
 ``init_module`` (and its context-manager form ``initializing``) runs a
 module's own init code with every random fill routed through these functions,
@@ -31,14 +49,19 @@ order and of which process builds which part.
 """
 from __future__ import annotations
 
+import itertools
 import math
+import numbers
+import sys
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
-# PyTorch's own fan and gain helpers, so fans, gains and their error messages
-# are exactly those of torch.nn.init.
+# PyTorch's own fan and gain helpers: they validate the arguments, so errors
+# and their messages are exactly those of torch.nn.init (the values come from
+# the core initializers).
 from torch.nn.init import _calculate_correct_fan, _calculate_fan_in_and_fan_out, calculate_gain
 
 import fastinit
@@ -47,10 +70,12 @@ from fastinit import _plan
 __all__ = [
     "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
     "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "lecun_uniform_", "lecun_normal_",
-    "init_module", "initializing", "stable_stream", "draw_seed",
+    "fill_block", "init_module", "initializing", "stable_stream", "draw_seed",
 ]
 
 ZERO_ELEMENT_WARNING = "Initializing zero-element tensors is a no-op"
+
+
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
     """The NumPy dtype fastinit generates for a tensor of dtype: the same one,
     except bfloat16 without ml_dtypes: float32, rounded by copy_ later."""
@@ -94,52 +119,263 @@ def draw_seed(generator: torch.Generator | None = None) -> int:
     return int(word) % 2**64
 
 
-def _key(generator, seed, stream) -> tuple:
-    """(seed, stream) for one call, validated before the tensor is touched."""
+def _check_key(generator, seed, stream) -> tuple:
+    """(seed or None, stream) for one call, validated before the tensor is
+    touched; a seed is drawn from the generator only once the write is
+    known to be allowed."""
     if seed is not None and generator is not None:
         raise ValueError("pass either generator= or seed=, not both")
     stream = _plan.check_uint64("stream", stream)
-    seed = draw_seed(generator) if seed is None else _plan.check_uint64("seed", seed)
-    return seed, stream
+    return (None if seed is None else _plan.check_uint64("seed", seed)), stream
 
 
-def _fill(tensor: torch.Tensor, generate, generator, seed, stream) -> torch.Tensor:
-    """Fill tensor with generate(shape, seed, stream=, dtype=, out=), in place
-    when possible, else generated on the CPU and copied (see module doc)."""
-    dtype = _numpy_dtype(tensor.dtype)
-    if tensor.is_meta:  # no storage: nothing to fill, nothing to draw
+# ---------------------------------------------------------------- where the values go
+
+class _Block(NamedTuple):
+    """A local tensor and, along each dim, the global indices of its entries
+    in local order (a range when they are consecutive)."""
+
+    local: torch.Tensor
+    indices: tuple
+
+
+class _Target(NamedTuple):
+    """What one call fills: the global shape (fans come from it), the local
+    blocks this process writes, and the tensor whose version counter the
+    fill bumps besides theirs (a DTensor; None otherwise)."""
+
+    shape: tuple
+    blocks: list
+    wrapper: object
+
+
+class _LocalBlock(NamedTuple):
+    """fill_block's argument to an initializer: local holds the block
+    [offsets, offsets + local.shape) of a tensor of shape global_shape."""
+
+    local: torch.Tensor
+    global_shape: tuple
+    offsets: tuple
+
+
+def _loaded_class(module: str, name: str):
+    """module.name if module is already imported, else None: a tensor of a
+    class whose module was never imported cannot exist, and importing
+    torch.distributed on every call would cost more than a small fill."""
+    return getattr(sys.modules.get(module), name, None)
+
+
+def _whole(shape) -> tuple:
+    return tuple(range(n) for n in shape)
+
+
+def _target(tensor) -> _Target:
+    if isinstance(tensor, _LocalBlock):
+        blk = _Block(tensor.local, tuple(range(o, o + n) for o, n in zip(tensor.offsets, tensor.local.shape)))
+        return _Target(tensor.global_shape, [blk], None)
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    if type(tensor) not in (torch.Tensor, nn.Parameter):
+        dtensor = _loaded_class("torch.distributed.tensor", "DTensor")
+        if dtensor is not None and isinstance(tensor, dtensor):
+            return _Target(tuple(tensor.shape), _dtensor_blocks(tensor), tensor)
+        sharded = _loaded_class("torch.distributed._shard.sharded_tensor.api", "ShardedTensor")
+        if sharded is not None and isinstance(tensor, sharded):
+            blocks = [_Block(s.tensor, tuple(range(o, o + n) for o, n in
+                                             zip(s.metadata.shard_offsets, s.metadata.shard_sizes)))
+                      for s in tensor.local_shards()]
+            return _Target(tuple(tensor.size()), blocks, None)
+    return _Target(tuple(tensor.shape), [_Block(tensor, _whole(tensor.shape))], None)
+
+
+def _dtensor_blocks(dtensor) -> list:
+    """The block of a DTensor's global tensor that this rank holds (none if
+    the rank is outside the mesh). Offsets come from PyTorch's
+    compute_local_shape_and_global_offset; with FSDP2's _StridedShard, whose
+    local rows are not consecutive, from each placement's own
+    local_shard_size_and_offset, applied left to right as PyTorch does."""
+    from torch.distributed.tensor import Shard
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+    from torch.distributed.tensor.placement_types import _StridedShard, _StridedShardOffsetMode
+
+    mesh, placements = dtensor.device_mesh, dtensor.placements
+    for p in placements:
+        if p.is_partial():
+            raise ValueError(
+                f"cannot initialize a DTensor with a Partial placement ({placements}): its global value "
+                f"is a reduction over ranks; initialize it as Replicate or Shard, then redistribute")
+    coordinate = mesh.get_coordinate()
+    if coordinate is None:
+        return []
+    shape = tuple(dtensor.shape)
+    if not any(isinstance(p, _StridedShard) for p in placements):
+        local_shape, offsets = compute_local_shape_and_global_offset(shape, mesh, placements)
+        indices = tuple(range(o, o + n) for o, n in zip(offsets, local_shape))
+    else:
+        held = list(_whole(shape))
+        for mesh_dim, p in enumerate(placements):
+            if isinstance(p, _StridedShard):
+                size, picks = p.local_shard_size_and_offset(
+                    len(held[p.dim]), mesh.size(mesh_dim), coordinate[mesh_dim], _StridedShardOffsetMode.ALL)
+                held[p.dim] = [held[p.dim][i] for i in picks[:size]] if size else range(0)
+            elif isinstance(p, Shard):
+                size, start = Shard.local_shard_size_and_offset(
+                    len(held[p.dim]), mesh.size(mesh_dim), coordinate[mesh_dim])
+                held[p.dim] = held[p.dim][start:start + size]
+        indices = tuple(held)
+    local = dtensor.to_local()
+    if tuple(local.shape) != tuple(len(ix) for ix in indices):
+        raise RuntimeError(f"DTensor with placements {placements}: local shape {tuple(local.shape)} does not "
+                           f"match the computed block {tuple(len(ix) for ix in indices)}")
+    return [_Block(local, indices)]
+
+
+def _runs(ix) -> list:
+    """(local start, global start, length) of each run of consecutive global
+    indices in ix."""
+    if isinstance(ix, range):
+        return [(0, ix.start, len(ix))] if len(ix) else []
+    runs = []
+    for pos, g in enumerate(ix):
+        if runs and runs[-1][1] + runs[-1][2] == g:
+            runs[-1][2] += 1
+        else:
+            runs.append([pos, g, 1])
+    return [tuple(r) for r in runs]
+
+
+def _announce_inplace(tensor: torch.Tensor):
+    """Let PyTorch see an in-place write into tensor before it happens: an
+    in-place op on an empty view shares tensor's version counter and goes
+    through every check PyTorch makes for an in-place write (inference
+    tensors, views of modified bases, ...), at no cost per element."""
+    tensor.as_strided((0,), (1,)).zero_()
+
+
+def _direct(local: torch.Tensor, dtype: np.dtype) -> bool:
+    """Whether fastinit can write local's memory through a NumPy view."""
+    return (type(local) in (torch.Tensor, nn.Parameter) and local.device.type == "cpu" and local.dim() > 0
+            and local.is_contiguous() and dtype.itemsize == local.element_size()
+            and not local.is_conj() and not local.is_neg())
+
+
+def _write(local: torch.Tensor, produce, index, dtype: np.dtype):
+    """local = produce(index, out) (the block index of the global tensor),
+    through a NumPy view when _direct (the write announced beforehand)."""
+    if _direct(local, dtype):
+        produce(index, _as_numpy(local))
+    else:
+        local.copy_(_from_numpy(produce(index, None)))
+
+
+def _write_block(block: _Block, produce, dtype: np.dtype):
+    """Fill block.local with the global tensor at block.indices: one core call
+    for a box (Shard, Replicate), or for rows in any order over whole other
+    dims (FSDP2's strided dim-0 shards); else one per box of runs."""
+    local, indices = block
+    if local.is_meta or local.numel() == 0:
+        return
+    runs = [_runs(ix) for ix in indices]
+    if all(len(r) == 1 for r in runs):
+        _write(local, produce, tuple(slice(g, g + n) for ((_, g, n),) in runs), dtype)
+    elif all(len(r) == 1 for r in runs[1:]) and all(ix == range(n) for ix, n in zip(indices[1:], local.shape[1:])):
+        _write(local, produce, list(indices[0]), dtype)
+    else:
+        for box in itertools.product(*runs):
+            _write(local[tuple(slice(l, l + n) for l, _, n in box)], produce,
+                   tuple(slice(g, g + n) for _, g, n in box), dtype)
+
+
+def _fill(tensor, initializer, generator, seed, stream, *, whole=False, **params):
+    """Fill tensor (a tensor, DTensor, ShardedTensor or fill_block's block)
+    with the core initializer's values: ``initializer(global_shape, seed,
+    stream=, dtype=, out=, index=, **params)`` for each local block.
+    whole=True: the initializer cannot generate a block alone (orthogonal),
+    so the global tensor is generated once and each block sliced from it."""
+    target = _target(tensor)
+    if all(b.local.is_meta for b in target.blocks):  # no storage: nothing to fill, nothing to draw
         _plan.check_uint64("stream", stream)
         return tensor
-    seed, stream = _key(generator, seed, stream)
-    shape = tuple(tensor.shape)
+    seed, stream = _check_key(generator, seed, stream)
+    dtype = _numpy_dtype(target.blocks[0].local.dtype if target.blocks else torch.float32)
+    shape = target.shape
+    key = [0 if seed is None else seed]  # the drawn seed replaces 0 before the first write
+    full = []
+
+    def produce(index, out):
+        if not whole:
+            return initializer(shape, key[0], stream=stream, dtype=dtype, out=out, index=index, **params)
+        if not full:
+            full.append(initializer(shape, key[0], stream=stream, dtype=dtype, **params))
+        block = full[0][index]
+        if out is None:
+            return block
+        out[...] = block
+        return out
+
     with torch.no_grad():
-        # same item size: fastinit writes the tensor's own dtype (not float32 for a half)
-        if tensor.device.type == "cpu" and tensor.is_contiguous() and dtype.itemsize == tensor.element_size():
-            generate(shape, seed, stream=stream, out=_as_numpy(tensor))
-        else:
-            tensor.copy_(_from_numpy(generate(shape, seed, stream=stream, dtype=dtype)))
+        if shape and not whole:  # every parameter checked before anything is touched (an empty block of rows)
+            produce([], None)
+        for block in target.blocks:
+            if _direct(block.local, dtype):
+                _announce_inplace(block.local)
+        if seed is None:
+            key[0] = draw_seed(generator)
+        for block in target.blocks:
+            _write_block(block, produce, dtype)
+        if target.wrapper is not None and target.blocks:
+            torch.autograd.graph.increment_version(target.wrapper)
     return tensor
 
 
-def _uniform(tensor, low, high, generator, seed, stream):
-    return _fill(tensor, lambda shape, s, **kw: fastinit.uniform(shape, s, low, high, **kw),
-                 generator, seed, stream)
+def _shape(tensor) -> tuple:
+    """The global shape of what a function fills."""
+    if isinstance(tensor, _LocalBlock):
+        return tensor.global_shape
+    return tuple(tensor.shape)
 
 
-def _normal(tensor, mean, std, generator, seed, stream):
-    return _fill(tensor, lambda shape, s, **kw: fastinit.normal(shape, s, mean, std, **kw),
-                 generator, seed, stream)
+def _probe(tensor):
+    """A tensor of the global shape for PyTorch's fan helpers (a meta tensor
+    for a sharded one: they index it)."""
+    if type(tensor) in (torch.Tensor, nn.Parameter):
+        return tensor
+    return torch.empty(_shape(tensor), device="meta")
+
+
+def _is_meta(tensor) -> bool:
+    return _target(tensor).blocks[0].local.is_meta if not isinstance(tensor, torch.Tensor) or \
+        type(tensor) not in (torch.Tensor, nn.Parameter) else tensor.is_meta
+
+
+def _dtype_of(tensor) -> torch.dtype:
+    return tensor.local.dtype if isinstance(tensor, _LocalBlock) else tensor.dtype
+
+
+def _same_in_dtype(a, b, dtype: torch.dtype) -> bool:
+    """Whether the reals a and b round to the same value of dtype."""
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in (a, b)):
+        return False  # the core raises the TypeError
+    pair = torch.tensor([float(a), float(b)], dtype=torch.float64).to(dtype)
+    return bool(pair[0] == pair[1])
+
+
+# ---------------------------------------------------------------- torch.nn.init
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=0):
-    """Fill tensor with U(a, b) (``a`` included, ``b`` never returned).
+    """Fill tensor with U(a, b) (``a`` included, ``b`` never returned); the
+    constant ``a`` when ``a`` and ``b`` are equal in the tensor's dtype, as
+    in PyTorch.
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.uniform_(torch.empty(3, 5), -1.0, 1.0, seed=0)
     >>> bool(((w >= -1) & (w < 1)).all())
     True
     """
-    return _uniform(tensor, a, b, generator, seed, stream)
+    if _same_in_dtype(a, b, _dtype_of(tensor)):  # U[a, a) is the point a, the limit of N(a, 0)
+        return _fill(tensor, fastinit.normal, generator, seed, stream, mean=a, std=0.0)
+    return _fill(tensor, fastinit.uniform, generator, seed, stream, low=a, high=b)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=0):
@@ -150,142 +386,164 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=0):
     >>> round(float(w.std()), 1)
     2.0
     """
-    return _normal(tensor, mean, std, generator, seed, stream)
+    return _fill(tensor, fastinit.normal, generator, seed, stream, mean=mean, std=std)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, seed=None, stream=0):
     """Fill tensor with N(mean, std^2) truncated to [a, b] (absolute bounds,
-    as in PyTorch), by the inverse CDF (no rejection loop).
+    as in PyTorch), by the inverse CDF (no rejection loop); the constant
+    ``a`` when ``a == b``, as in PyTorch.
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.trunc_normal_(torch.empty(100, 100), std=0.02, a=-0.04, b=0.04, seed=0)
     >>> bool((w.abs() <= 0.04).all())
     True
     """
-    if not tensor.is_meta and (mean < a - 2 * std or mean > b + 2 * std):
+    if not _is_meta(tensor) and (mean < a - 2 * std or mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    return _fill(tensor, lambda shape, s, **kw: fastinit.truncated_normal(shape, s, mean=mean, std=std,
-                                                                          a=a, b=b, **kw),
-                 generator, seed, stream)
+    if isinstance(a, numbers.Real) and a == b:  # the window is the point a
+        return _fill(tensor, fastinit.normal, generator, seed, stream, mean=a, std=0.0)
+    return _fill(tensor, fastinit.truncated_normal, generator, seed, stream, mean=mean, std=std, a=a, b=b)
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
-    """Glorot/Xavier uniform: U(-a, a), ``a = gain * sqrt(6 / (fan_in + fan_out))``.
+    """Glorot/Xavier uniform: U(-a, a), ``a = gain * sqrt(6 / (fan_in + fan_out))``
+    (``fastinit.glorot_uniform``).
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.xavier_uniform_(torch.empty(300, 100), seed=0)
     >>> bool(w.abs().max() < (6 / 400) ** 0.5)
     True
     """
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    bound = math.sqrt(3.0) * std
-    return _uniform(tensor, -bound, bound, generator, seed, stream)
+    _calculate_fan_in_and_fan_out(_probe(tensor))
+    return _fill(tensor, fastinit.glorot_uniform, generator, seed, stream, gain=gain, layout="torch")
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
-    """Glorot/Xavier normal: N(0, s^2), ``s = gain * sqrt(2 / (fan_in + fan_out))``.
+    """Glorot/Xavier normal: N(0, s^2), ``s = gain * sqrt(2 / (fan_in + fan_out))``
+    (``fastinit.glorot_normal``).
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.xavier_normal_(torch.empty(1000, 1000), seed=0)
     >>> round(float(w.std()), 3)
     0.032
     """
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _normal(tensor, 0.0, std, generator, seed, stream)
+    _calculate_fan_in_and_fan_out(_probe(tensor))
+    return _fill(tensor, fastinit.glorot_normal, generator, seed, stream, gain=gain, layout="torch")
 
 
-def _kaiming_std(tensor, a, mode, nonlinearity) -> float | None:
-    """std of Kaiming init, or None (after PyTorch's warning) for a
-    zero-element tensor."""
-    if 0 in tensor.shape:
+def _kaiming(initializer, tensor, a, mode, nonlinearity, generator, seed, stream):
+    """PyTorch's checks and zero-element warning, then the core He initializer."""
+    if 0 in _shape(tensor):
         warnings.warn(ZERO_ELEMENT_WARNING, stacklevel=3)
-        return None
-    fan = _calculate_correct_fan(tensor, mode)
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+        return tensor
+    _calculate_correct_fan(_probe(tensor), mode)
+    calculate_gain(nonlinearity, a)
+    return _fill(tensor, initializer, generator, seed, stream, a=a, mode=mode, nonlinearity=nonlinearity,
+                 layout="torch")
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
                      seed=None, stream=0):
     """He/Kaiming uniform: U(-b, b), ``b = gain * sqrt(3 / fan)``,
-    ``gain = calculate_gain(nonlinearity, a)``, fan = fan_in or fan_out (mode).
+    ``gain = calculate_gain(nonlinearity, a)``, fan = fan_in or fan_out (mode)
+    (``fastinit.he_uniform``).
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.kaiming_uniform_(torch.empty(256, 512), nonlinearity="relu", seed=0)
     >>> bool(w.abs().max() < (6 / 512) ** 0.5)
     True
     """
-    std = _kaiming_std(tensor, a, mode, nonlinearity)
-    if std is None:
-        return tensor
-    bound = math.sqrt(3.0) * std
-    return _uniform(tensor, -bound, bound, generator, seed, stream)
+    return _kaiming(fastinit.he_uniform, tensor, a, mode, nonlinearity, generator, seed, stream)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
                     seed=None, stream=0):
-    """He/Kaiming normal: N(0, s^2), ``s = gain / sqrt(fan)``.
+    """He/Kaiming normal: N(0, s^2), ``s = gain / sqrt(fan)`` (``fastinit.he_normal``).
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.kaiming_normal_(torch.empty(512, 1024), nonlinearity="relu", seed=0)
     >>> round(float(w.std()) * 1024 ** 0.5, 1)
     1.4
     """
-    std = _kaiming_std(tensor, a, mode, nonlinearity)
-    if std is None:
-        return tensor
-    return _normal(tensor, 0.0, std, generator, seed, stream)
+    return _kaiming(fastinit.he_normal, tensor, a, mode, nonlinearity, generator, seed, stream)
 
 
 def lecun_uniform_(tensor, generator=None, *, seed=None, stream=0):
-    """LeCun uniform: U(-a, a), ``a = sqrt(3 / fan_in)`` (PyTorch lacks it).
+    """LeCun uniform: U(-a, a), ``a = sqrt(3 / fan_in)`` (PyTorch lacks it;
+    ``fastinit.lecun_uniform``).
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.lecun_uniform_(torch.empty(10, 300), seed=0)
     >>> bool(w.abs().max() < 0.1)
     True
     """
-    fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
-    bound = math.sqrt(3.0 / fan_in)
-    return _uniform(tensor, -bound, bound, generator, seed, stream)
+    _calculate_fan_in_and_fan_out(_probe(tensor))
+    return _fill(tensor, fastinit.lecun_uniform, generator, seed, stream, layout="torch")
 
 
 def lecun_normal_(tensor, generator=None, *, seed=None, stream=0):
-    """LeCun normal: N(0, 1 / fan_in); with SELU, self-normalizing networks.
+    """LeCun normal: N(0, 1 / fan_in); with SELU, self-normalizing networks
+    (``fastinit.lecun_normal``).
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.lecun_normal_(torch.empty(400, 400), seed=0)
     >>> round(float(w.std()) * 20, 2)
     1.0
     """
-    fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
-    return _normal(tensor, 0.0, 1.0 / math.sqrt(fan_in), generator, seed, stream)
+    _calculate_fan_in_and_fan_out(_probe(tensor))
+    return _fill(tensor, fastinit.lecun_normal, generator, seed, stream, layout="torch")
 
 
 def orthogonal_(tensor, gain=1, generator=None, *, seed=None, stream=0):
     """A (semi-)orthogonal matrix times gain, over ``(rows, numel / rows)``
-    with rows = ``tensor.shape[0]`` as in PyTorch (Saxe et al., 2013).
+    with rows = ``tensor.shape[0]`` as in PyTorch (Saxe et al., 2013;
+    ``fastinit.orthogonal``). On a sharded tensor each rank computes the
+    whole matrix once (a QR factorization cannot be split) and keeps its
+    block, so the shards are exactly the single-process matrix.
 
     >>> import torch, fastinit.torch as fi
     >>> w = fi.orthogonal_(torch.empty(3, 5), seed=0)
     >>> torch.allclose(w @ w.T, torch.eye(3), atol=1e-5)
     True
     """
-    if tensor.ndimension() < 2:
+    shape = _shape(tensor)
+    if len(shape) < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0 or tensor.is_meta:
+    if math.prod(shape) == 0 or _is_meta(tensor):
         return tensor
-    rows = tensor.size(0)
-    matrix = (rows, tensor.numel() // rows)
+    return _fill(tensor, fastinit.orthogonal, generator, seed, stream, whole=True, gain=gain)
 
-    def generate(shape, s, out=None, **kw):
-        if out is not None:
-            kw["out"] = out.reshape(matrix)  # a view: out is contiguous
-        return fastinit.orthogonal(matrix, s, gain=gain, **kw).reshape(shape)
 
-    return _fill(tensor, generate, generator, seed, stream)
+def fill_block(init, local, global_shape, offsets, *args, **kwargs):
+    """Fill ``local`` with the block ``[offsets, offsets + local.shape)`` of
+    the tensor of shape ``global_shape`` that ``init(global tensor, *args,
+    **kwargs)`` would make, and return it; fans come from ``global_shape``.
+    ``init`` is any function of this module. For shards that are neither a
+    DTensor nor a ShardedTensor (which the functions take directly): every
+    process fills its own block with the same seed and stream, and the
+    blocks are the single-process tensor bit for bit.
+
+    >>> import torch, fastinit.torch as fi
+    >>> rows = fi.fill_block(fi.kaiming_uniform_, torch.empty(2, 8), (6, 8), (4, 0), a=5 ** 0.5, seed=0)
+    >>> torch.equal(rows, fi.kaiming_uniform_(torch.empty(6, 8), a=5 ** 0.5, seed=0)[4:])
+    True
+    """
+    if not isinstance(local, torch.Tensor):
+        raise TypeError(f"local must be a torch.Tensor, got {type(local).__name__}")
+    global_shape = _plan.check_shape(global_shape)
+    if not isinstance(offsets, (tuple, list)) or len(offsets) != len(global_shape) or \
+            not all(_plan._is_int(o) for o in offsets):
+        raise TypeError(f"offsets must be a tuple of {len(global_shape)} ints (one per dim of global_shape "
+                        f"{global_shape}), got {offsets!r}")
+    offsets = tuple(int(o) for o in offsets)
+    if local.dim() != len(global_shape) or any(
+            o < 0 or o + n > g for o, n, g in zip(offsets, local.shape, global_shape)):
+        raise ValueError(f"a local tensor of shape {tuple(local.shape)} at offsets {offsets} is not a block "
+                         f"of global_shape {global_shape}")
+    init(_LocalBlock(local, global_shape, offsets), *args, **kwargs)
+    return local
 
 
 # init_module lives in its own module (it runs each module's init code with

@@ -317,3 +317,184 @@ def test_import_fastinit_does_not_import_torch():
     code = "import sys, fastinit; assert 'torch' not in sys.modules and 'dask' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
+
+
+# ---------------------------------------------------------------- in-place writes (issue 14 §1)
+
+def _inplace_cases():
+    """Tensors in the states PyTorch's in-place checks tell apart:
+    name -> (tensor, run inside inference_mode)."""
+    cases = {"leaf requiring grad": (torch.randn(4, 3, requires_grad=True), False),
+             "non-leaf": (torch.randn(4, 3, requires_grad=True) * 2, False),
+             "view of a leaf": (torch.randn(4, 3, requires_grad=True)[1:], False),
+             "output of unbind": (torch.randn(2, 4, 3, requires_grad=True).mul(2).unbind(0)[1], False),
+             "non-contiguous leaf": (torch.randn(3, 4, requires_grad=True).T, False),
+             "normal tensor in inference_mode": (torch.empty(4, 3), True),
+             "expanded (overlapping)": (torch.empty(1, 3).expand(4, 3), False)}
+    with torch.no_grad():
+        cases["view made under no_grad"] = (torch.randn(4, 3, requires_grad=True)[1:], False)
+    with torch.inference_mode():
+        cases["inference tensor outside inference_mode"] = (torch.empty(4, 3), False)
+        cases["inference tensor in inference_mode"] = (torch.empty(4, 3), True)
+    return cases
+
+
+def _inplace_outcome(fill, tensor, in_inference_mode):
+    import contextlib
+    with torch.inference_mode() if in_inference_mode else contextlib.nullcontext():
+        try:
+            fill(tensor)
+        except RuntimeError as e:
+            return "refused", str(e)
+    try:  # an in-place write into a multi-output view invalidates its grad_fn
+        grad_fn = type(tensor.grad_fn).__name__
+    except RuntimeError as e:
+        grad_fn = str(e)
+    return "filled", tensor.is_inference() or tensor._version > 0, grad_fn
+
+
+@pytest.mark.parametrize("case", list(_inplace_cases()))
+@pytest.mark.parametrize("name", ["normal_", "kaiming_uniform_", "orthogonal_"])
+def test_inplace_write_checks_equal_pytorch(name, case):
+    """Each write is a PyTorch in-place write: the same refusals (message
+    included), the version counter bumped and the same grad_fn afterwards as
+    torch.nn.init (its orthogonal_ bumps twice, once is enough)."""
+    ours = _inplace_outcome(lambda t: getattr(fi, name)(t, seed=0), *_inplace_cases()[case])
+    theirs = _inplace_outcome(getattr(nn.init, name), *_inplace_cases()[case])
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_backward_through_refilled_weight_raises_like_pytorch(contiguous):
+    def run(fill):
+        torch.manual_seed(0)
+        w = torch.randn(4, 3, requires_grad=True) if contiguous else torch.randn(3, 4, requires_grad=True).T
+        x = torch.randn(3, requires_grad=True)
+        y = (w @ x).sum()
+        fill(w)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation") as info:
+            y.backward()
+        return str(info.value)
+
+    assert run(lambda w: fi.normal_(w, seed=0)) == run(nn.init.normal_)
+
+
+def test_refused_write_leaves_tensor_and_generator_untouched():
+    with torch.inference_mode():
+        t = torch.full((4, 3), 7.0)
+    g = torch.Generator().manual_seed(3)
+    for fill in (lambda: fi.xavier_uniform_(t, seed=1), lambda: fi.normal_(t, generator=g)):
+        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+            fill()
+    assert (t == 7).all()
+    assert torch.equal(fi.normal_(torch.empty(3), generator=g),
+                       fi.normal_(torch.empty(3), generator=torch.Generator().manual_seed(3)))
+
+
+def test_bad_argument_leaves_version_counter():
+    t = torch.zeros(4, 3)
+    with pytest.raises(ValueError):
+        fi.uniform_(t, 1.0, 0.0, seed=0)
+    assert t._version == 0 and (t == 0).all()
+
+
+# ---------------------------------------------------------------- edge cases next to PyTorch (issue 10)
+
+# (description, fastinit.torch call, torch.nn.init call) on a fresh tensor
+CONSTANT_CASES = [
+    ("uniform_ a == b", lambda m, t: m.uniform_(t, 1.5, 1.5)),
+    ("uniform_ a == b negative", lambda m, t: m.uniform_(t, -3.0, -3.0)),
+    ("normal_ std 0", lambda m, t: m.normal_(t, 2.5, 0.0)),
+    ("normal_ std 0 mean 0", lambda m, t: m.normal_(t, 0.0, 0.0)),
+    ("trunc_normal_ a == b", lambda m, t: m.trunc_normal_(t, 0.0, 1.0, 0.5, 0.5)),
+    ("trunc_normal_ a == b away from mean", lambda m, t: m.trunc_normal_(t, 0.0, 1.0, 1.25, 1.25)),
+    ("xavier_uniform_ gain 0", lambda m, t: m.xavier_uniform_(t, gain=0)),
+    ("xavier_normal_ gain 0", lambda m, t: m.xavier_normal_(t, gain=0.0)),
+    ("orthogonal_ gain 0", lambda m, t: m.orthogonal_(t, gain=0)),
+    ("zero-element xavier_uniform_", lambda m, t: m.xavier_uniform_(t[:0])),
+    ("zero-element orthogonal_", lambda m, t: m.orthogonal_(t[:, :0])),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CONSTANT_CASES, ids=[c[0] for c in CONSTANT_CASES])
+def test_degenerate_parameters_give_pytorchs_result(case, dtype):
+    _, call = case
+    with torch.random.fork_rng():
+        try:
+            theirs = call(nn.init, torch.full((6, 5), 9.0, dtype=dtype))
+        except NotImplementedError:  # torch's orthogonal_ has no half-precision QR: its float32 result, rounded
+            theirs = call(nn.init, torch.full((6, 5), 9.0)).to(dtype)
+    torch.manual_seed(0)
+    ours = call(fi, torch.full((6, 5), 9.0, dtype=dtype))
+    assert ours.shape == theirs.shape and torch.equal(ours, theirs)
+
+
+def test_uniform_bounds_equal_in_half_dtype_give_pytorchs_constant():
+    t = torch.empty(50, 50, dtype=torch.bfloat16)
+    theirs = nn.init.uniform_(t.clone(), 1.0, 1.001)
+    assert torch.equal(fi.uniform_(t, 1.0, 1.001, seed=0), theirs)
+
+
+REFUSED_CASES = [
+    ("uniform_ a > b", lambda m, t: m.uniform_(t, 1.0, 0.0)),
+    ("normal_ std < 0", lambda m, t: m.normal_(t, 0.0, -1.0)),
+    ("trunc_normal_ a > b", lambda m, t: m.trunc_normal_(t, 0.0, 1.0, 0.5, 0.2)),
+    ("trunc_normal_ std 0", lambda m, t: m.trunc_normal_(t, 0.0, 0.0, -1.0, 1.0)),
+    ("xavier_uniform_ gain < 0", lambda m, t: m.xavier_uniform_(t, gain=-1.0)),
+    ("xavier_normal_ gain < 0", lambda m, t: m.xavier_normal_(t, gain=-1.0)),
+]
+
+
+@pytest.mark.parametrize("case", REFUSED_CASES, ids=[c[0] for c in REFUSED_CASES])
+def test_parameters_pytorch_refuses_are_refused(case):
+    _, call = case
+    with pytest.raises((RuntimeError, ZeroDivisionError)):
+        call(nn.init, torch.empty(6, 5))
+    t = torch.full((6, 5), 9.0)
+    with pytest.raises(ValueError):
+        call(fi, t)
+    assert (t == 9).all()
+
+
+# ---------------------------------------------------------------- the adapter is the core (issue 13)
+
+# (fastinit.torch function, kwargs, core function, core kwargs): the core call
+# each function must equal bit for bit, for every function of the module
+ADAPTER_CORE = [
+    (fi.uniform_, dict(a=-0.5, b=2.0), fastinit.uniform, dict(low=-0.5, high=2.0)),
+    (fi.normal_, dict(mean=1.0, std=0.5), fastinit.normal, dict(mean=1.0, std=0.5)),
+    (fi.trunc_normal_, dict(mean=0.1, std=0.7, a=-0.5, b=1.0), fastinit.truncated_normal,
+     dict(mean=0.1, std=0.7, a=-0.5, b=1.0)),
+    (fi.xavier_uniform_, dict(gain=1.7), fastinit.glorot_uniform, dict(gain=1.7, layout="torch")),
+    (fi.xavier_normal_, dict(gain=0.6), fastinit.glorot_normal, dict(gain=0.6, layout="torch")),
+    (fi.kaiming_uniform_, dict(a=math.sqrt(5)), fastinit.he_uniform,
+     dict(a=math.sqrt(5), nonlinearity="leaky_relu", layout="torch")),
+    (fi.kaiming_normal_, dict(mode="fan_out", nonlinearity="tanh"), fastinit.he_normal,
+     dict(mode="fan_out", nonlinearity="tanh", layout="torch")),
+    (fi.lecun_uniform_, dict(), fastinit.lecun_uniform, dict(layout="torch")),
+    (fi.lecun_normal_, dict(), fastinit.lecun_normal, dict(layout="torch")),
+    (fi.orthogonal_, dict(gain=2.0), fastinit.orthogonal, dict(gain=2.0)),
+]
+NP_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
+
+
+def _np_bits(t):
+    t = t.detach()
+    return t.view(torch.int16).numpy() if t.dtype == torch.bfloat16 else t.numpy()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ADAPTER_CORE, ids=[c[0].__name__ + "-" + str(i) for i, c in enumerate(ADAPTER_CORE)])
+def test_adapter_equals_core_bit_for_bit(case, dtype):
+    """Kills a formula drifting in the adapter (e.g. trunc_normal_ std x 1.03)."""
+    ours, kw, core, core_kw = case
+    shape = (24, 8, 3)
+    if dtype == torch.bfloat16:
+        ml_dtypes = pytest.importorskip("ml_dtypes")
+        np_dtype = ml_dtypes.bfloat16
+    else:
+        np_dtype = NP_DTYPES[dtype]
+    got = ours(torch.empty(shape, dtype=dtype), **kw, seed=2**40 + 5, stream=9)
+    want = core(shape, 2**40 + 5, stream=9, dtype=np_dtype, **core_kw)
+    np.testing.assert_array_equal(_np_bits(got), want.view(np.int16) if dtype == torch.bfloat16 else want)
