@@ -344,8 +344,7 @@ def _probe(tensor):
 
 
 def _is_meta(tensor) -> bool:
-    return _target(tensor).blocks[0].local.is_meta if not isinstance(tensor, torch.Tensor) or \
-        type(tensor) not in (torch.Tensor, nn.Parameter) else tensor.is_meta
+    return (tensor.local if isinstance(tensor, _LocalBlock) else tensor).is_meta
 
 
 def _dtype_of(tensor) -> torch.dtype:

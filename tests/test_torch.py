@@ -498,3 +498,35 @@ def test_adapter_equals_core_bit_for_bit(case, dtype):
     got = ours(torch.empty(shape, dtype=dtype), **kw, seed=2**40 + 5, stream=9)
     want = core(shape, 2**40 + 5, stream=9, dtype=np_dtype, **core_kw)
     np.testing.assert_array_equal(_np_bits(got), want.view(np.int16) if dtype == torch.bfloat16 else want)
+
+
+# ---------------------------------------------------------------- fill_block (issue 11)
+
+@pytest.mark.parametrize("case", ADAPTER_CORE, ids=[c[0].__name__ + "-" + str(i) for i, c in enumerate(ADAPTER_CORE)])
+def test_fill_block_is_the_slice_of_the_global_tensor(case):
+    ours, kw = case[:2]
+    shape = (9, 6, 4)
+    full = ours(torch.empty(shape), **kw, seed=4, stream=1)
+    for offsets, local_shape in (((0, 0, 0), (9, 6, 4)), ((3, 0, 0), (4, 6, 4)), ((1, 2, 1), (5, 3, 2)),
+                                 ((8, 5, 3), (1, 1, 1)), ((2, 0, 0), (0, 6, 4))):
+        local = torch.full(local_shape, float("nan"))
+        assert fi.fill_block(ours, local, shape, offsets, **kw, seed=4, stream=1) is local
+        box = tuple(slice(o, o + n) for o, n in zip(offsets, local_shape))
+        assert torch.equal(local, full[box]), offsets
+    strided = torch.full((4, 6, 3), float("nan")).transpose(0, 2)  # not contiguous: generated, then copy_
+    fi.fill_block(ours, strided, shape, (2, 0, 0), **kw, seed=4, stream=1)
+    assert torch.equal(strided, full[2:5])
+
+
+@pytest.mark.parametrize("offsets, local_shape, error, match", [
+    ((0, 0), (3, 3), ValueError, "not a block of global_shape"),
+    ((7, 0), (2, 3), ValueError, "not a block of global_shape"),
+    ((-1, 0), (2, 3), ValueError, "not a block of global_shape"),
+    ((0,), (2, 3, 1), TypeError, "offsets must be a tuple of 2 ints"),
+    ((0, 1.0), (2, 3), TypeError, "offsets must be a tuple of 2 ints"),
+])
+def test_fill_block_rejects_a_block_outside_the_global_shape(offsets, local_shape, error, match):
+    local = torch.full(local_shape, 7.0)
+    with pytest.raises(error, match=match):
+        fi.fill_block(fi.normal_, local, (8, 2) if local_shape == (3, 3) else (8, 3), offsets, seed=0)
+    assert (local == 7).all()
