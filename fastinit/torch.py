@@ -173,9 +173,7 @@ def _target(tensor) -> _Target:
     if isinstance(tensor, _LocalBlock):
         blk = _Block(tensor.local, tuple(range(o, o + n) for o, n in zip(tensor.offsets, tensor.local.shape)))
         return _Target(tensor.global_shape, [blk], None)
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-    if type(tensor) not in (torch.Tensor, nn.Parameter):
+    if type(_checked(tensor)) not in (torch.Tensor, nn.Parameter):
         dtensor = _loaded_class("torch.distributed.tensor", "DTensor")
         if dtensor is not None and isinstance(tensor, dtensor):
             return _Target(tuple(tensor.shape), _dtensor_blocks(tensor), tensor)
@@ -328,11 +326,20 @@ def _fill(tensor, initializer, generator, seed, stream, *, whole=False, **params
     return tensor
 
 
+def _checked(tensor):
+    """tensor itself, or fill_block's local tensor; a TypeError for anything
+    else (a NumPy array: use the core functions)."""
+    if isinstance(tensor, _LocalBlock):
+        return tensor.local
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__} "
+                        f"(for NumPy arrays use fastinit's own functions with out=)")
+    return tensor
+
+
 def _shape(tensor) -> tuple:
     """The global shape of what a function fills."""
-    if isinstance(tensor, _LocalBlock):
-        return tensor.global_shape
-    return tuple(tensor.shape)
+    return tensor.global_shape if isinstance(tensor, _LocalBlock) else tuple(_checked(tensor).shape)
 
 
 def _probe(tensor):
@@ -344,11 +351,11 @@ def _probe(tensor):
 
 
 def _is_meta(tensor) -> bool:
-    return (tensor.local if isinstance(tensor, _LocalBlock) else tensor).is_meta
+    return _checked(tensor).is_meta
 
 
 def _dtype_of(tensor) -> torch.dtype:
-    return tensor.local.dtype if isinstance(tensor, _LocalBlock) else tensor.dtype
+    return _checked(tensor).dtype
 
 
 def _same_in_dtype(a, b, dtype: torch.dtype) -> bool:

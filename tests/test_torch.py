@@ -530,3 +530,15 @@ def test_fill_block_rejects_a_block_outside_the_global_shape(offsets, local_shap
     with pytest.raises(error, match=match):
         fi.fill_block(fi.normal_, local, (8, 2) if local_shape == (3, 3) else (8, 3), offsets, seed=0)
     assert (local == 7).all()
+
+
+@pytest.mark.parametrize("name", fi.__all__[:10])
+def test_numpy_arrays_and_other_byte_orders_are_refused(name):
+    """The torch path never sees a non-native byte order (issue 9 §2): torch
+    refuses such arrays, and a NumPy array is not a tensor."""
+    big_endian = np.zeros((4, 3), dtype=">f4")
+    with pytest.raises(TypeError, match="tensor must be a torch.Tensor, got ndarray"):
+        getattr(fi, name)(big_endian, seed=0)
+    assert (big_endian == 0).all()
+    with pytest.raises((TypeError, ValueError), match="byte order"):
+        torch.from_numpy(big_endian)
