@@ -64,8 +64,7 @@ from torch import nn
 # the core initializers).
 from torch.nn.init import _calculate_correct_fan, _calculate_fan_in_and_fan_out, calculate_gain
 
-import fastinit
-from fastinit import _plan
+from fastinit import _plan, _spec
 
 __all__ = [
     "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
@@ -257,16 +256,18 @@ def _direct(local: torch.Tensor, dtype: np.dtype) -> bool:
             and not local.is_conj() and not local.is_neg())
 
 
-def _write(local: torch.Tensor, produce, index, dtype: np.dtype):
+def _write(local: torch.Tensor, produce, index, dtype: np.dtype, finish):
     """local = produce(index, out) (the block index of the global tensor),
-    through a NumPy view when _direct (the write announced beforehand)."""
+    through a NumPy view when _direct (the write announced beforehand), else
+    copied in and finish(local) run (bfloat16 bounds without ml_dtypes)."""
     if _direct(local, dtype):
         produce(index, _as_numpy(local))
     else:
         local.copy_(_from_numpy(produce(index, None)))
+        finish(local)
 
 
-def _write_block(block: _Block, produce, dtype: np.dtype):
+def _write_block(block: _Block, produce, dtype: np.dtype, finish):
     """Fill block.local with the global tensor at block.indices: one core call
     for a box (Shard, Replicate), or for rows in any order over whole other
     dims (FSDP2's strided dim-0 shards); else one per box of runs."""
@@ -275,36 +276,101 @@ def _write_block(block: _Block, produce, dtype: np.dtype):
         return
     runs = [_runs(ix) for ix in indices]
     if all(len(r) == 1 for r in runs):
-        _write(local, produce, tuple(slice(g, g + n) for ((_, g, n),) in runs), dtype)
+        _write(local, produce, tuple(slice(g, g + n) for ((_, g, n),) in runs), dtype, finish)
     elif all(len(r) == 1 for r in runs[1:]) and all(ix == range(n) for ix, n in zip(indices[1:], local.shape[1:])):
-        _write(local, produce, list(indices[0]), dtype)
+        _write(local, produce, list(indices[0]), dtype, finish)
     else:
         for box in itertools.product(*runs):
             _write(local[tuple(slice(l, l + n) for l, _, n in box)], produce,
-                   tuple(slice(g, g + n) for _, g, n in box), dtype)
+                   tuple(slice(g, g + n) for _, g, n in box), dtype, finish)
 
 
-def _fill(tensor, initializer, generator, seed, stream, *, whole=False, **params):
+# ---------------------------------------------------------------- bfloat16 without ml_dtypes
+
+def _bf16(x: float) -> torch.Tensor:
+    """x rounded to bfloat16 as NumPy's ml_dtypes.bfloat16(x) rounds it
+    (through float32)."""
+    return torch.tensor(x, dtype=torch.float32).to(torch.bfloat16)
+
+
+def _bf16_step(v: torch.Tensor, up: bool) -> torch.Tensor:
+    return torch.nextafter(v, torch.tensor(math.inf if up else -math.inf, dtype=torch.bfloat16))
+
+
+def _bf16_at_least(x: float) -> torch.Tensor:
+    v = _bf16(x)
+    return _bf16_step(v, True) if float(v) < x else v
+
+
+def _bf16_at_most(x: float) -> torch.Tensor:
+    v = _bf16(x)
+    return _bf16_step(v, False) if float(v) > x else v
+
+
+def _bfloat16_fallback(distribution, kernel: str, params: dict):
+    """Without ml_dtypes, a bfloat16 tensor gets float32 values rounded by
+    copy_, which is what the core's bfloat16 path computes (the float32
+    kernel, then rounding) except for the parameters that depend on the
+    dtype: the bounds. Returns (params, finish): the float32 kernel's
+    parameters for bfloat16 and what to run on the rounded tensor, the
+    bfloat16 bounds validated first (nothing written on error). Uniform is
+    capped below high after rounding, the truncated normal clamped into the
+    bfloat16 values of [a, b]: rounding is monotonic and the bounds are
+    bfloat16 values, so this gives the core's bits."""
+    if isinstance(distribution, _spec.Uniform):
+        low, high = _bf16(distribution.low), _bf16(distribution.high)
+        if distribution.equal_ok and bool(low == high):
+            return params, lambda local: local.fill_(high)
+        if not bool(low < high):
+            raise ValueError(f"low must be < high in bfloat16, got low={distribution.low!r}, "
+                             f"high={distribution.high!r}")
+        top = _bf16_step(high, False)
+        return params, lambda local: local.clamp_(max=top)
+    if isinstance(distribution, _spec.TruncatedNormal):
+        lo, hi = _bf16_at_least(distribution.a), _bf16_at_most(distribution.b)
+        if not bool(lo <= hi):
+            raise ValueError(f"no bfloat16 value lies in [a, b] = [{distribution.a!r}, {distribution.b!r}]")
+        if kernel == "uniform":  # a window too flat for the inverse CDF: U over its dtype values
+            params = dict(low=float(lo), span=float(hi) - float(lo), high_below=float(hi))
+        return params, lambda local: local.clamp_(lo, hi)
+    return params, lambda local: None  # normal, orthogonal: rounding is all
+
+
+# ---------------------------------------------------------------- one fill
+
+def _fill(tensor, name, generator, seed, stream, *, equal_ok=False, **options):
     """Fill tensor (a tensor, DTensor, ShardedTensor or fill_block's block)
-    with the core initializer's values: ``initializer(global_shape, seed,
-    stream=, dtype=, out=, index=, **params)`` for each local block.
-    whole=True: the initializer cannot generate a block alone (orthogonal),
-    so the global tensor is generated once and each block sliced from it."""
+    with the core initializer ``name`` (its spec entry) and ``options``, the
+    distribution computed from the global shape; equal_ok: equal bounds give
+    the constant (PyTorch's U[a, a)). Everything is validated before the
+    first write; orthogonal, which cannot generate a block alone, is
+    generated whole once and each block sliced from it."""
     target = _target(tensor)
     if all(b.local.is_meta for b in target.blocks):  # no storage: nothing to fill, nothing to draw
         _plan.check_uint64("stream", stream)
         return tensor
     seed, stream = _check_key(generator, seed, stream)
-    dtype = _numpy_dtype(target.blocks[0].local.dtype if target.blocks else torch.float32)
     shape = target.shape
+    distribution = _spec.BY_NAME[name].distribution(shape, options)
+    if equal_ok:
+        distribution = distribution._replace(equal_ok=True)
+    torch_dtype = target.blocks[0].local.dtype if target.blocks else torch.float32
+    dtype = _numpy_dtype(torch_dtype)
+    whole = isinstance(distribution, _spec.Orthogonal)
+    kernel, params = (None, None) if whole else distribution.core(dtype)
+    finish = lambda local: None  # noqa: E731
+    if torch_dtype == torch.bfloat16 and dtype.name != "bfloat16":
+        params, finish = _bfloat16_fallback(distribution, kernel, params)
     key = [0 if seed is None else seed]  # the drawn seed replaces 0 before the first write
     full = []
 
     def produce(index, out):
         if not whole:
-            return initializer(shape, key[0], stream=stream, dtype=dtype, out=out, index=index, **params)
+            p = _plan.plan(shape, key[0], stream, dtype, out, index, None, _spec.FLOAT_DTYPES)
+            return _plan.run(p, kernel, **params)
         if not full:
-            full.append(initializer(shape, key[0], stream=stream, dtype=dtype, **params))
+            full.append(_spec.sample(distribution, _plan.plan(shape, key[0], stream, dtype, None, None, None,
+                                                              _spec.FLOAT_DTYPES)))
         block = full[0][index]
         if out is None:
             return block
@@ -312,15 +378,13 @@ def _fill(tensor, initializer, generator, seed, stream, *, whole=False, **params
         return out
 
     with torch.no_grad():
-        if shape and not whole:  # every parameter checked before anything is touched (an empty block of rows)
-            produce([], None)
         for block in target.blocks:
             if _direct(block.local, dtype):
                 _announce_inplace(block.local)
         if seed is None:
             key[0] = draw_seed(generator)
         for block in target.blocks:
-            _write_block(block, produce, dtype)
+            _write_block(block, produce, dtype, finish)
         if target.wrapper is not None and target.blocks:
             torch.autograd.graph.increment_version(target.wrapper)
     return tensor
@@ -354,18 +418,6 @@ def _is_meta(tensor) -> bool:
     return _checked(tensor).is_meta
 
 
-def _dtype_of(tensor) -> torch.dtype:
-    return _checked(tensor).dtype
-
-
-def _same_in_dtype(a, b, dtype: torch.dtype) -> bool:
-    """Whether the reals a and b round to the same value of dtype."""
-    if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in (a, b)):
-        return False  # the core raises the TypeError
-    pair = torch.tensor([float(a), float(b)], dtype=torch.float64).to(dtype)
-    return bool(pair[0] == pair[1])
-
-
 # ---------------------------------------------------------------- torch.nn.init
 
 
@@ -379,9 +431,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=0):
     >>> bool(((w >= -1) & (w < 1)).all())
     True
     """
-    if _same_in_dtype(a, b, _dtype_of(tensor)):  # U[a, a) is the point a, the limit of N(a, 0)
-        return _fill(tensor, fastinit.normal, generator, seed, stream, mean=a, std=0.0)
-    return _fill(tensor, fastinit.uniform, generator, seed, stream, low=a, high=b)
+    return _fill(tensor, "uniform", generator, seed, stream, equal_ok=True, low=a, high=b)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=0):
@@ -392,7 +442,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=0):
     >>> round(float(w.std()), 1)
     2.0
     """
-    return _fill(tensor, fastinit.normal, generator, seed, stream, mean=mean, std=std)
+    return _fill(tensor, "normal", generator, seed, stream, mean=mean, std=std)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, seed=None, stream=0):
@@ -409,8 +459,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, s
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
     if isinstance(a, numbers.Real) and a == b:  # the window is the point a
-        return _fill(tensor, fastinit.normal, generator, seed, stream, mean=a, std=0.0)
-    return _fill(tensor, fastinit.truncated_normal, generator, seed, stream, mean=mean, std=std, a=a, b=b)
+        return _fill(tensor, "uniform", generator, seed, stream, equal_ok=True, low=a, high=b)
+    return _fill(tensor, "truncated_normal", generator, seed, stream, mean=mean, std=std, a=a, b=b)
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
@@ -423,7 +473,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
     True
     """
     _calculate_fan_in_and_fan_out(_probe(tensor))
-    return _fill(tensor, fastinit.glorot_uniform, generator, seed, stream, gain=gain, layout="torch")
+    return _fill(tensor, "glorot_uniform", generator, seed, stream, gain=gain, layout="torch")
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
@@ -436,17 +486,17 @@ def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
     0.032
     """
     _calculate_fan_in_and_fan_out(_probe(tensor))
-    return _fill(tensor, fastinit.glorot_normal, generator, seed, stream, gain=gain, layout="torch")
+    return _fill(tensor, "glorot_normal", generator, seed, stream, gain=gain, layout="torch")
 
 
-def _kaiming(initializer, tensor, a, mode, nonlinearity, generator, seed, stream):
+def _kaiming(name, tensor, a, mode, nonlinearity, generator, seed, stream):
     """PyTorch's checks and zero-element warning, then the core He initializer."""
     if 0 in _shape(tensor):
         warnings.warn(ZERO_ELEMENT_WARNING, stacklevel=3)
         return tensor
     _calculate_correct_fan(_probe(tensor), mode)
     calculate_gain(nonlinearity, a)
-    return _fill(tensor, initializer, generator, seed, stream, a=a, mode=mode, nonlinearity=nonlinearity,
+    return _fill(tensor, name, generator, seed, stream, a=a, mode=mode, nonlinearity=nonlinearity,
                  layout="torch")
 
 
@@ -461,7 +511,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     >>> bool(w.abs().max() < (6 / 512) ** 0.5)
     True
     """
-    return _kaiming(fastinit.he_uniform, tensor, a, mode, nonlinearity, generator, seed, stream)
+    return _kaiming("he_uniform", tensor, a, mode, nonlinearity, generator, seed, stream)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
@@ -473,7 +523,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     >>> round(float(w.std()) * 1024 ** 0.5, 1)
     1.4
     """
-    return _kaiming(fastinit.he_normal, tensor, a, mode, nonlinearity, generator, seed, stream)
+    return _kaiming("he_normal", tensor, a, mode, nonlinearity, generator, seed, stream)
 
 
 def lecun_uniform_(tensor, generator=None, *, seed=None, stream=0):
@@ -486,7 +536,7 @@ def lecun_uniform_(tensor, generator=None, *, seed=None, stream=0):
     True
     """
     _calculate_fan_in_and_fan_out(_probe(tensor))
-    return _fill(tensor, fastinit.lecun_uniform, generator, seed, stream, layout="torch")
+    return _fill(tensor, "lecun_uniform", generator, seed, stream, layout="torch")
 
 
 def lecun_normal_(tensor, generator=None, *, seed=None, stream=0):
@@ -499,7 +549,7 @@ def lecun_normal_(tensor, generator=None, *, seed=None, stream=0):
     1.0
     """
     _calculate_fan_in_and_fan_out(_probe(tensor))
-    return _fill(tensor, fastinit.lecun_normal, generator, seed, stream, layout="torch")
+    return _fill(tensor, "lecun_normal", generator, seed, stream, layout="torch")
 
 
 def orthogonal_(tensor, gain=1, generator=None, *, seed=None, stream=0):
@@ -519,7 +569,7 @@ def orthogonal_(tensor, gain=1, generator=None, *, seed=None, stream=0):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if math.prod(shape) == 0 or _is_meta(tensor):
         return tensor
-    return _fill(tensor, fastinit.orthogonal, generator, seed, stream, whole=True, gain=gain)
+    return _fill(tensor, "orthogonal", generator, seed, stream, gain=gain)
 
 
 def fill_block(init, local, global_shape, offsets, *args, **kwargs):
@@ -540,7 +590,7 @@ def fill_block(init, local, global_shape, offsets, *args, **kwargs):
         raise TypeError(f"local must be a torch.Tensor, got {type(local).__name__}")
     global_shape = _plan.check_shape(global_shape)
     if not isinstance(offsets, (tuple, list)) or len(offsets) != len(global_shape) or \
-            not all(_plan._is_int(o) for o in offsets):
+            not all(_plan.is_int(o) for o in offsets):
         raise TypeError(f"offsets must be a tuple of {len(global_shape)} ints (one per dim of global_shape "
                         f"{global_shape}), got {offsets!r}")
     offsets = tuple(int(o) for o in offsets)

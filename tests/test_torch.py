@@ -2,6 +2,7 @@
 distributions (KS), same warnings and errors, PyTorch's generator semantics,
 and init_module's independence from construction order."""
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -542,3 +543,103 @@ def test_numpy_arrays_and_other_byte_orders_are_refused(name):
     assert (big_endian == 0).all()
     with pytest.raises((TypeError, ValueError), match="byte order"):
         torch.from_numpy(big_endian)
+
+
+# ---------------------------------------------------------------- bfloat16 without ml_dtypes (issue 14 §2)
+
+@pytest.fixture
+def hide_ml_dtypes(monkeypatch):
+    """`import ml_dtypes` fails, as on an install without the bf16 extra."""
+    monkeypatch.setitem(sys.modules, "ml_dtypes", None)
+
+
+def _bf16_calls():
+    """(function, kwargs) with bounds on both sides of bfloat16 values."""
+    calls = [(case[0], case[1]) for case in ADAPTER_CORE]
+    for low, high in ((0.0, 1.0), (-0.3, 0.3), (0.1, 0.30078125), (-1.0, -0.5), (1.0, 1.001), (1e-3, 1.0001e-3),
+                      (-7.0, 3e4), (2.0, 2.0)):
+        calls.append((fi.uniform_, dict(a=low, b=high)))
+    for a, b in ((-0.3, 0.3), (0.30078125, 0.9), (-2.0, 2.0), (1.3, 1.32), (-np.inf, 0.1), (0.5, 0.5)):
+        calls.append((fi.trunc_normal_, dict(mean=0.2, std=0.5, a=a, b=b)))
+    return calls
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("call", _bf16_calls(), ids=lambda c: f"{c[0].__name__}-{c[1]}")
+def test_bfloat16_without_ml_dtypes_equals_the_core(call, layout, monkeypatch):
+    """Without ml_dtypes, bfloat16 is generated in float32, rounded by copy_
+    and capped/clamped: the same bits as the core's bfloat16 (ml_dtypes)."""
+    pytest.importorskip("ml_dtypes")
+    fn, kw = call
+
+    def make():
+        t = torch.empty(64, 48, dtype=torch.bfloat16)
+        return t if layout == "contiguous" else torch.empty(48, 64, dtype=torch.bfloat16).T
+
+    with_ml_dtypes = fn(make(), **kw, seed=6, stream=2)
+    monkeypatch.setitem(sys.modules, "ml_dtypes", None)
+    without = fn(make(), **kw, seed=6, stream=2)
+    assert torch.equal(without.view(torch.int16), with_ml_dtypes.view(torch.int16))
+
+
+def test_bfloat16_bounds_hold_without_ml_dtypes(hide_ml_dtypes):
+    """The issue's cases: U(0, 1) never 1.0, the truncated normal in [a, b]."""
+    u = fi.uniform_(torch.empty(10**6, dtype=torch.bfloat16), 0.0, 1.0, seed=0)
+    assert float(u.max()) < 1.0 and float(u.min()) >= 0.0
+    t = fi.trunc_normal_(torch.empty(10**6, dtype=torch.bfloat16), a=-0.3, b=0.3, seed=0)
+    assert float(t.max()) <= 0.3 and float(t.min()) >= -0.3
+    w = fi.xavier_uniform_(torch.empty(1000, 1000, dtype=torch.bfloat16), seed=0)
+    assert float(w.abs().max()) < math.sqrt(6 / 2000)
+    with pytest.raises(ValueError, match="no bfloat16 value lies in"):
+        fi.trunc_normal_(torch.full((3,), 7.0, dtype=torch.bfloat16), a=1.001, b=1.002, seed=0)
+
+
+def test_bfloat16_in_a_process_without_ml_dtypes():
+    """The install combination itself: fastinit.torch imported where
+    ml_dtypes cannot be imported at all."""
+    import subprocess
+    code = ("import sys; sys.modules['ml_dtypes'] = None\n"
+            "import torch, fastinit.torch as fi\n"
+            "u = fi.uniform_(torch.empty(10**6, dtype=torch.bfloat16), 0.0, 1.0, seed=1)\n"
+            "t = fi.trunc_normal_(torch.empty(10**6, dtype=torch.bfloat16), a=-0.3, b=0.3, seed=1)\n"
+            "assert float(u.max()) < 1.0 and -0.3 <= float(t.min()) and float(t.max()) <= 0.3\n"
+            "assert 'ml_dtypes' not in sys.modules or sys.modules['ml_dtypes'] is None\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bfloat16_bounds_property_without_ml_dtypes(monkeypatch):
+    """Random bounds: without ml_dtypes the bits equal the ml_dtypes path and
+    the bounds hold (uniform below high, truncated normal in [a, b])."""
+    pytest.importorskip("ml_dtypes")
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    bound = st.floats(-1e4, 1e4, allow_nan=False, width=64)
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+    @hypothesis.given(low=bound, high=bound, seed=st.integers(0, 2**64 - 1))
+    def check(low, high, seed):
+        low, high = min(low, high), max(low, high)
+        for fn, kw in ((fi.uniform_, dict(a=low, b=high)), (fi.trunc_normal_, dict(mean=low, std=1.0 + high - low,
+                                                                                    a=low, b=high))):
+            try:
+                want = fn(torch.empty(4096, dtype=torch.bfloat16), **kw, seed=seed)
+            except ValueError:  # e.g. no bfloat16 value in [a, b]: the fallback must refuse too
+                with monkeypatch.context() as m:
+                    m.setitem(sys.modules, "ml_dtypes", None)
+                    with pytest.raises(ValueError):
+                        fn(torch.empty(4096, dtype=torch.bfloat16), **kw, seed=seed)
+                continue
+            with monkeypatch.context() as m:
+                m.setitem(sys.modules, "ml_dtypes", None)
+                got = fn(torch.empty(4096, dtype=torch.bfloat16), **kw, seed=seed)
+            assert torch.equal(got.view(torch.int16), want.view(torch.int16)), (fn.__name__, kw)
+            values = got.double()
+            top = float(torch.tensor(high).to(torch.bfloat16))
+            if fn is fi.uniform_ and float(torch.tensor(low).to(torch.bfloat16)) != top:  # else PyTorch's constant
+                assert float(values.max()) < top
+            if fn is fi.trunc_normal_ and low != high:  # a == b: the point a rounded, as in PyTorch
+                assert low <= float(values.min()) and float(values.max()) <= high
+
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        check()
