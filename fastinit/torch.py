@@ -30,7 +30,10 @@ CPU tensors that are contiguous and of a dtype fastinit generates (float32,
 float64, float16, and bfloat16 when ml_dtypes is installed) are filled
 through a zero-copy NumPy view; any other float tensor (another device,
 non-contiguous, bfloat16 without ml_dtypes) is generated on the CPU and
-copied in with ``Tensor.copy_``. The values are the same either way. Meta
+copied in with ``Tensor.copy_``. The values are the same either way: without
+ml_dtypes a bfloat16 tensor gets the float32 kernel's values rounded by
+``copy_`` and then capped below ``high`` (uniform) or clamped into ``[a, b]``
+(truncated normal) in bfloat16, which are the core's bfloat16 bits. Meta
 tensors are left as they are, as PyTorch does.
 
 Sharded tensors: a DTensor (any DeviceMesh; ``Shard(d)`` on any dim, uneven
