@@ -80,7 +80,8 @@ ZERO_ELEMENT_WARNING = "Initializing zero-element tensors is a no-op"
 
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
     """The NumPy dtype fastinit generates for a tensor of dtype: the same one,
-    except bfloat16 without ml_dtypes: float32, rounded by copy_ later."""
+    except bfloat16 without ml_dtypes: float32, rounded by copy_ later (see
+    _bfloat16_fallback for the bounds)."""
     if dtype == torch.float32:
         return np.dtype(np.float32)
     if dtype == torch.float64:
@@ -223,7 +224,8 @@ def _dtensor_blocks(dtensor) -> list:
                     len(held[p.dim]), mesh.size(mesh_dim), coordinate[mesh_dim])
                 held[p.dim] = held[p.dim][start:start + size]
         indices = tuple(held)
-    local = dtensor.to_local()
+    with torch.no_grad():  # the local tensor itself, not an autograd view of it
+        local = dtensor.to_local()
     if tuple(local.shape) != tuple(len(ix) for ix in indices):
         raise RuntimeError(f"DTensor with placements {placements}: local shape {tuple(local.shape)} does not "
                            f"match the computed block {tuple(len(ix) for ix in indices)}")
