@@ -133,6 +133,11 @@ def _aligned_empty(shape, dtype) -> np.ndarray:
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
+def _nothing(shape) -> tuple:
+    """An index selecting an empty block: a call with it only validates."""
+    return (slice(0, 0),) if shape else ()
+
+
 def _box(index, shape) -> tuple:
     """A device index of make_array_from_callback (slices with None ends) as
     concrete slices."""
@@ -166,8 +171,7 @@ def make_array(initializer, shape, seed, sharding=None, *, stream=0, dtype=None,
         return jax.device_put(make(out=_aligned_empty(shape, dtype)))
     if not isinstance(sharding, jax.sharding.Sharding):
         raise TypeError(f"sharding must be a jax.sharding.Sharding (e.g. NamedSharding), got {sharding!r}")
-    # An empty block checks every argument here, not in a device callback.
-    make(index=tuple(slice(0, 0) for _ in shape) if shape else ())
+    make(index=_nothing(shape))  # checks every argument here, not in a device callback
     blocks = {}  # replicated devices share one block
 
     def block(index):
@@ -203,7 +207,7 @@ def _factory(make, default_dtype):
         dtype = _dtype(dtype)
         data = _key_data(key)
         if isinstance(data, jax.core.Tracer):
-            make(shape, 0, dtype=dtype, index=tuple(slice(0, 0) for _ in shape) if shape else ())  # check now
+            make(shape, 0, dtype=dtype, index=_nothing(shape))  # checks the arguments now, not at run time
             out = jax.pure_callback(functools.partial(_host_block, make, shape, dtype),
                                     jax.ShapeDtypeStruct(shape, dtype), data, vmap_method="sequential")
             return out if out_sharding is None else _place(out, out_sharding)
