@@ -26,7 +26,7 @@ def test_hot_path(benchmark, label, contender):
 
 def test_hot_path_numpy(benchmark):
     """NumPy's seeded recipe for he_normal((64, 64)): the 5x target's baseline."""
-    std = bench._param("he_normal", bench.HOT_SHAPE)
+    std = bench.bench_models.spec_parameter("he_normal", bench.HOT_SHAPE)
     benchmark.group = f"hot path: {next(iter(CASES))}"
     benchmark(lambda: np.random.default_rng(bench.SEED).standard_normal(bench.HOT_SHAPE, dtype=np.float32)
               * np.float32(std))

@@ -43,16 +43,10 @@ class Case:
         return f"{self.initializer}-{self.dtype}-{self.size}-{self.target}"
 
 
-def _param(initializer: str, shape) -> float:
-    """std (normal) or bound (uniform) of the initializer for shape."""
-    dist = _spec.INITIALIZERS[initializer].distribution(shape)
-    return dist.high if isinstance(dist, _spec.Uniform) else dist.std
-
-
 def _numpy_fn(case: Case, out):
     """What a NumPy user writes today."""
     dt, shape = np.dtype(case.dtype), case.shape
-    p = _param(case.initializer, shape)
+    p = bench_models.spec_parameter(case.initializer, shape)
     normal = case.initializer != "glorot_uniform"
     if out is None:
         if normal:
@@ -77,7 +71,8 @@ def _torch_fn(case: Case, out):
 
     init = {"he_normal": lambda t: torch.nn.init.kaiming_normal_(t, mode="fan_in", nonlinearity="relu"),
             "glorot_uniform": torch.nn.init.xavier_uniform_,
-            "lecun_normal": lambda t: torch.nn.init.normal_(t, 0.0, _param("lecun_normal", case.shape))}
+            "lecun_normal": lambda t: torch.nn.init.normal_(
+                t, 0.0, bench_models.spec_parameter("lecun_normal", case.shape))}
     init = init[case.initializer]
     tdt = getattr(torch, case.dtype)
     if out is None:
@@ -89,7 +84,7 @@ def _torch_fn(case: Case, out):
 def _mkl_fn(case: Case, out):
     import mkl_random
 
-    p = _param(case.initializer, case.shape)
+    p = bench_models.spec_parameter(case.initializer, case.shape)
     if case.initializer == "glorot_uniform":
         return lambda: mkl_random.RandomState(SEED, brng="PHILOX4X32X10").uniform(-p, p, case.shape).astype(case.dtype)
     return lambda: mkl_random.RandomState(SEED, brng="PHILOX4X32X10").normal(0.0, p, case.shape).astype(case.dtype)
@@ -255,7 +250,7 @@ def _alternating(fns, rounds: int, calls: int) -> list:
 def run_hot_path(rounds=31, calls=200, file=sys.stdout):
     """Call vs bare fill for the small-array calls of issue 10, and
     he_normal against NumPy's seeded recipe; returns the rows measured."""
-    std = _param("he_normal", HOT_SHAPE)
+    std = bench_models.spec_parameter("he_normal", HOT_SHAPE)
     numpy_call = lambda: np.random.default_rng(SEED).standard_normal(HOT_SHAPE, dtype=np.float32) * np.float32(std)
     print("Hot path (64x64 float32): the call against the bare C fill of the same request, "
           "alternating, median us per call", file=file)

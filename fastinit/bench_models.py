@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import fastinit
+from fastinit import _spec
 
 SEED = 12345
 
@@ -123,8 +124,11 @@ def _init_fastinit(threads):
     return init
 
 
-def _fans(p):
-    return fastinit.compute_fans(p.shape, layout="torch")
+def spec_parameter(name: str, shape, **options) -> float:
+    """The std (normal) or the bound (uniform) of initializer name for shape,
+    from fastinit's spec: the parameter the NumPy recipes draw with."""
+    dist = _spec.BY_NAME[name].distribution(shape, options)
+    return dist.high if isinstance(dist, _spec.Uniform) else dist.std
 
 
 def _numpy_uniform(rng, bound, shape):
@@ -137,8 +141,11 @@ def _numpy_normal(rng, std, shape):
 
 NUMPY_RECIPES = {
     "normal_0.02": lambda rng, p: _numpy_normal(rng, 0.02, p.shape),
-    "kaiming_normal_fan_out_relu": lambda rng, p: _numpy_normal(rng, math.sqrt(2 / _fans(p)[1]), p.shape),
-    "linear_weight": lambda rng, p: _numpy_uniform(rng, 1 / math.sqrt(_fans(p)[0]), p.shape),
+    "kaiming_normal_fan_out_relu": lambda rng, p: _numpy_normal(
+        rng, spec_parameter("kaiming_normal", p.shape, mode="fan_out", layout="torch"), p.shape),
+    "linear_weight": lambda rng, p: _numpy_uniform(
+        rng, spec_parameter("kaiming_uniform", p.shape, a=math.sqrt(5), nonlinearity="leaky_relu", layout="torch"),
+        p.shape),
     "linear_bias": lambda rng, p: _numpy_uniform(rng, 1 / math.sqrt(p.fan_in), p.shape),
     "zeros": lambda rng, p: np.zeros(p.shape, np.float32),
     "ones": lambda rng, p: np.ones(p.shape, np.float32),
