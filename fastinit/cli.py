@@ -371,6 +371,11 @@ def _pwrite_all(fd: int, data, offset: int) -> None:
         view, offset = view[written:], offset + written
 
 
+def _sync_data(fd: int) -> None:
+    # fdatasync skips metadata the data does not need; macOS has only fsync
+    (os.fdatasync if hasattr(os, "fdatasync") else os.fsync)(fd)
+
+
 def _fsync_directory(path: str) -> None:
     fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
     try:
@@ -473,12 +478,13 @@ def generate(args, parser) -> int:
                 if os.path.exists(path):
                     raise CommandError(f"{path} {what}: pass --force to replace it, or --resume to complete "
                                        f"an interrupted run of this command", 2)
-        if os.path.exists(progress):
+        if args.force and os.path.exists(progress):
             os.remove(progress)  # before the partial file is truncated: no stale record may describe it
         record = {"format": PROGRESS_FORMAT, "bits": table.bits_record(), "command": table.command(),
                   "replace": args.force, "elements_done": 0}
         done = 0
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        # O_EXCL: of two runs started at once on one OUTPUT without --force, the second fails
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if args.force else os.O_EXCL), 0o666)
     try:
         if not args.resume:
             _pwrite_all(fd, table.header, 0)
@@ -488,7 +494,7 @@ def generate(args, parser) -> int:
         def write(data, first):
             try:
                 _pwrite_all(fd, data, len(table.header) + first * table.dtype.itemsize)
-                os.fdatasync(fd)  # on disk before the progress record says so
+                _sync_data(fd)  # on disk before the progress record says so
             except OSError as e:
                 raise OSError(e.errno, e.strerror, partial) from None
 

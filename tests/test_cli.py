@@ -130,6 +130,18 @@ def test_existing_file_is_replaced_only_with_force(tmp_path, capsys):
     np.testing.assert_array_equal(np.load(out), fastinit.he_normal((100, 16), 0))
 
 
+def test_second_run_started_at_once_does_not_truncate_the_first(tmp_path, monkeypatch, capsys):
+    out, partial, progress = tmp_path / "t.npy", tmp_path / "t.npy.partial", tmp_path / "t.npy.progress"
+    partial.write_bytes(b"the first run's chunks")
+    progress.write_text("the first run's record")
+    real_exists = os.path.exists
+    # the first run creates t.npy.partial just after the second one looked
+    monkeypatch.setattr(os.path, "exists", lambda path: str(path) != str(partial) and real_exists(path))
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", out)
+    assert code == 1 and f"{partial}: File exists" in err
+    assert partial.read_bytes() == b"the first run's chunks" and progress.read_text() == "the first run's record"
+
+
 def interrupt(monkeypatch, capsys, args, after_chunks):
     """Run generate until Ctrl-C arrives in the fill of chunk after_chunks + 1
     (as fastinit's fill raises it): exit status 130 and how to continue."""

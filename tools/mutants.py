@@ -129,7 +129,7 @@ MUTANTS = [
            "fastinit/cli.py", "        os.fsync(fd)\n    except KeyboardInterrupt:", "    except KeyboardInterrupt:",
            (CLI_TESTS + "test_table_is_synced_before_it_is_renamed_into_place",)),
     Mutant("cli-progress-before-data-sync", "a progress record never counts data not yet on disk",
-           "fastinit/cli.py", "                os.fdatasync(fd)  # on disk", "                pass  # on disk",
+           "fastinit/cli.py", "                _sync_data(fd)  # on disk", "                pass  # on disk",
            (CLI_TESTS + "test_table_is_synced_before_it_is_renamed_into_place",)),
     Mutant("cli-damaged-progress-traceback", "a damaged progress record is a one-line error",
            "fastinit/cli.py", "        valid = (isinstance(saved, dict)", "        valid = True or (isinstance(saved, dict)",
