@@ -52,6 +52,7 @@ cdef extern from "src/fastinit.h" nogil:
         fi_isa isa
         int threads
     fi_fill_info fi_last_fill_info() noexcept
+    int fi_pool_workers() noexcept
     void fi_philox4x32(int rounds, const uint32_t *ctr_in, const uint32_t *key,
                        uint32_t *out) noexcept
     void fi_eval_log_f32(const float *x, float *y, size_t n) noexcept

@@ -428,6 +428,12 @@ def last_fill_info():
     return {"isa": fi_isa_name(<fi_isa>isa).decode(), "threads": threads, "chunks": chunks}
 
 
+def pool_workers():
+    """Worker threads in the C core's pool of this process (0 until the first
+    threaded fill, and in a forked child until its own first one)."""
+    return fi_pool_workers()
+
+
 cdef fi_dtype _dtype_code(cnp.ndarray out) except *:
     """The C dtype of out: by NumPy type number for the built-in dtypes (the
     name is computed in Python on every access), by name for bfloat16."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import subprocess
+import sys
 import threading
 
 import pytest
 
 import fastinit
+from fastinit import _core
 from api_cases import ADDRESSABLE, as_bytes, dtypes_of, generate
 
 TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging the suite
@@ -73,3 +76,56 @@ def test_process_pool_matches_parent(method, sequential):
     with ctx.Pool(2) as pool:
         got = pool.map_async(run_job, JOBS).get(TIMEOUT)
     assert got == sequential
+
+
+def _report_pool(queue):
+    """In a forked child: the pool it inherited, then after a threaded fill."""
+    inherited = _core.pool_workers()
+    digest = run_job(JOBS[0])
+    queue.put((inherited, _core.pool_workers(), digest))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_forked_child_makes_its_own_pool(sequential):
+    """The parent's workers do not exist in a forked child: it must start
+    from an empty pool and make its own (a child that reused the parent's
+    bookkeeping would wait forever for workers that are not there)."""
+    fastinit.normal((1 << 18,), 0, threads=3)
+    assert _core.pool_workers() >= 2
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_report_pool, args=(queue,))
+    child.start()
+    try:
+        inherited, grown, digest = queue.get(timeout=TIMEOUT)
+    finally:
+        child.join(TIMEOUT)
+        child.kill()
+    assert child.exitcode == 0
+    assert inherited == 0
+    assert grown == JOBS[0][-1] - 1  # the job's threads: the caller and its workers
+    assert digest == sequential[0]
+
+
+EXIT_WHILE_FILLING = r"""
+import threading
+import fastinit
+
+def fill_forever():
+    while True:
+        fastinit.normal(1 << 20, 0, threads=3)
+
+threading.Thread(target=fill_forever, daemon=True).start()
+for seed in range(20):
+    fastinit.normal(1 << 20, seed, threads=3)
+print("DONE", flush=True)
+"""
+
+
+def test_exit_joins_the_pool_while_a_thread_fills():
+    """At exit the pool's workers are joined (an atexit handler) while a
+    daemon thread may still be in the middle of a threaded fill: the process
+    must end, promptly and with status 0."""
+    result = subprocess.run([sys.executable, "-c", EXIT_WHILE_FILLING], capture_output=True, text=True,
+                            timeout=TIMEOUT)
+    assert result.returncode == 0 and result.stdout.strip() == "DONE", result

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _core
+from fastinit import _core, _plan
 
 import philox_ref
 
@@ -37,22 +37,38 @@ def threads_used():
     return _core.last_fill_info()["threads"]
 
 
+def reaches(call, threads, tries=200):
+    """Whether some run of call has its fill done by exactly `threads` threads
+    (never more). One run may count fewer: a pool worker that is not scheduled
+    before the calling thread has claimed every block stays out of the fill,
+    which happens on a loaded machine."""
+    for _ in range(tries):
+        call()
+        used = threads_used()
+        assert 1 <= used <= threads
+        if used == threads:
+            return True
+    return False
+
+
 @pytest.mark.parametrize("gen", GENS, ids=GEN_IDS)
 def test_thread_count_does_not_change_bits(gen):
     one = gen(THREADED_N, 77, threads=1)
     assert threads_used() == 1
     for threads in (2, 3, 4):
         _same_bits(gen(THREADED_N, 77, threads=threads), one)
-        assert threads_used() == threads
+        assert reaches(lambda: _same_bits(gen(THREADED_N, 77, threads=threads), one), threads)
 
 
 def test_small_arrays_stay_on_the_calling_thread():
-    """Under 2**17 elements no other thread is started, whatever threads= says."""
-    for n in (1, 4097, 2**17 - 1):
+    """Below twice MIN_ELEMENTS_PER_THREAD no other thread takes part,
+    whatever threads= says; from there, one thread per MIN_ELEMENTS_PER_THREAD."""
+    per_thread = _plan.MIN_ELEMENTS_PER_THREAD
+    for n in (1, 4097, 2 * per_thread - 1):
         fastinit.normal(n, 3, threads=8)
         assert threads_used() == 1
-    fastinit.normal(2**17, 3, threads=8)
-    assert threads_used() == 2
+    assert reaches(lambda: fastinit.normal(2 * per_thread, 3, threads=8), 2)
+    assert reaches(lambda: fastinit.normal(3 * per_thread, 3, threads=8), 3)
 
 
 def test_threads_match_reference():
@@ -75,7 +91,8 @@ def test_env_thread_count_does_not_change_bits(monkeypatch, threads):
     default = fastinit.normal(THREADED_N, 9)
     monkeypatch.setenv("FASTINIT_NUM_THREADS", threads)
     _same_bits(fastinit.normal(THREADED_N, 9), default)
-    assert threads_used() == int(threads)  # the variable is honoured, not just read
+    # the variable is honoured, not just read
+    assert reaches(lambda: fastinit.normal(THREADED_N, 9), int(threads))
     _same_bits(fastinit.he_uniform((512, 513), 9), fastinit.he_uniform((512, 513), 9, threads=2))
 
 

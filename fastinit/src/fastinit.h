@@ -58,10 +58,18 @@ typedef struct {
 
 /* Fill output elements [e0, e1) of out (which holds n_runs * run_len elements
  * of req->dtype; the caller may fill it in several calls) using up to nthreads
- * threads, each on whole lane groups of the output. Results never depend on
+ * threads, each on whole lane groups of the output: the calling thread and
+ * workers of a pool kept between calls (made on first need, one per process:
+ * a forked child makes its own; joined at exit). Results never depend on
  * nthreads or on how [0, n_runs * run_len) is split into calls. Returns the
- * number of threads used, 0 if the (dist, dtype) pair does not exist. */
+ * number of threads that took part (fewer than nthreads when a worker was not
+ * scheduled before the caller ran out of work, or when another thread's fill
+ * had the pool), 0 if the (dist, dtype) pair does not exist. */
 int fi_fill(void *out, const fi_layout *layout, uint64_t e0, uint64_t e1, const fi_request *req, int nthreads);
+
+/* Worker threads the pool of this process has now (0 before the first
+ * threaded fill and in a freshly forked child). */
+int fi_pool_workers(void);
 
 /* What the last fi_fill on the calling thread really did, so tests observe
  * the mechanism and not only the output: the ISA whose kernel table supplied

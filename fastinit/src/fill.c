@@ -1,8 +1,11 @@
 /* Driver: maps the output's runs onto whole lane groups, handles partial
  * groups at run edges, splits the work over threads and dispatches to the
  * kernel table of the chosen ISA. Compiled for the baseline ISA. */
+#define _POSIX_C_SOURCE 200809L /* pthread_sigmask, sigfillset under -std=c11 */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -233,13 +236,12 @@ typedef struct {
     _Atomic uint64_t next; /* first element of the next unclaimed block */
 } fill_job;
 
-static void *run_job(void *arg)
+static void run_job(fill_job *job)
 {
-    fill_job *job = (fill_job *)arg;
     for (;;) {
         uint64_t b0 = atomic_fetch_add_explicit(&job->next, job->block, memory_order_relaxed);
         if (b0 >= job->e1)
-            return NULL;
+            return;
         uint64_t b1 = job->e1 - b0 < job->block ? job->e1 : b0 + job->block;
         fill_part(job->out, job->lay, b0, b1, job->req, job->fn);
     }
@@ -247,7 +249,145 @@ static void *run_job(void *arg)
 
 #define FI_MAX_THREADS 256
 #define FI_BLOCKS_PER_THREAD 16          /* enough for a busy core to matter little */
-#define FI_MIN_BLOCK_ELEMENTS (1u << 16) /* a block costs far more than its claim */
+#define FI_MIN_BLOCK_ELEMENTS (1u << 12) /* a block costs far more than its claim */
+
+/* The worker pool: threads made on first need (grown to the most helpers any
+ * fill asked for) and kept, sleeping on a condition variable between fills,
+ * because creating and joining threads on every fill cost as much as filling
+ * 2**18 elements. One fill owns the pool at a time; a fill that finds it busy
+ * (another Python thread is filling) runs on its calling thread alone, which
+ * keeps the cores no more than full. Every field is under mutex. */
+static struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;     /* workers: seats were posted, or shutdown */
+    pthread_cond_t done;     /* the owner: pending reached 0 */
+    pthread_t workers[FI_MAX_THREADS - 1];
+    int nworkers;
+    int busy;                /* a fill owns the pool */
+    fill_job *job;           /* the owner's job while it has seats or pending */
+    int seats;               /* workers still to join job */
+    int pending;             /* seats not yet taken plus workers still inside job */
+    int shutdown;            /* exit: workers leave once no seats are left */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void *worker_main(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&pool.mutex);
+    for (;;) {
+        while (pool.seats == 0 && !pool.shutdown)
+            pthread_cond_wait(&pool.wake, &pool.mutex);
+        if (pool.seats == 0)
+            break; /* shutdown, and no job waits for this worker */
+        pool.seats--;
+        fill_job *job = pool.job;
+        pthread_mutex_unlock(&pool.mutex);
+        run_job(job);
+        pthread_mutex_lock(&pool.mutex);
+        if (--pool.pending == 0)
+            pthread_cond_signal(&pool.done);
+    }
+    pthread_mutex_unlock(&pool.mutex);
+    return NULL;
+}
+
+/* At exit: wake every worker, let it finish any job it is seated for, join it. */
+static void pool_shutdown(void)
+{
+    pthread_mutex_lock(&pool.mutex);
+    pool.shutdown = 1;
+    int n = pool.nworkers;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mutex);
+    for (int i = 0; i < n; i++)
+        pthread_join(pool.workers[i], NULL);
+    pthread_mutex_lock(&pool.mutex);
+    pool.nworkers = 0;
+    pthread_mutex_unlock(&pool.mutex);
+}
+
+/* fork: hold the mutex across it so the child's copy of the pool is
+ * consistent. The child has none of the workers: it starts with an empty pool
+ * (made again on its first threaded fill) and fresh condition variables (the
+ * copies may record waiters that do not exist in the child). */
+static void pool_before_fork(void) { pthread_mutex_lock(&pool.mutex); }
+static void pool_after_fork_parent(void) { pthread_mutex_unlock(&pool.mutex); }
+static void pool_after_fork_child(void)
+{
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.done, NULL);
+    pool.nworkers = pool.busy = pool.seats = pool.pending = 0;
+    pool.job = NULL;
+    pthread_mutex_unlock(&pool.mutex);
+}
+
+static void pool_register(void)
+{
+    pthread_atfork(pool_before_fork, pool_after_fork_parent, pool_after_fork_child);
+    atexit(pool_shutdown);
+}
+
+/* Under the mutex: start workers until there are n (or creation fails).
+ * Workers block every signal, so signals (Ctrl-C) go to the caller's threads. */
+static void pool_grow(int n)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    while (pool.nworkers < n && pthread_create(&pool.workers[pool.nworkers], NULL, worker_main, NULL) == 0)
+        pool.nworkers++;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Run job on the calling thread and up to helpers pool workers; returns the
+ * threads that took part. Once the caller has no block left to claim, it
+ * withdraws the seats no worker has taken yet and waits only for the workers
+ * inside the job: a worker that has not been scheduled by then (a loaded
+ * machine) cannot make the fill slower than the caller alone. */
+static int pool_run(fill_job *job, int helpers)
+{
+    pthread_once(&pool_once, pool_register);
+    pthread_mutex_lock(&pool.mutex);
+    if (pool.busy || pool.shutdown) {
+        pthread_mutex_unlock(&pool.mutex);
+        run_job(job);
+        return 1;
+    }
+    pool.busy = 1;
+    pool_grow(helpers);
+    if (helpers > pool.nworkers)
+        helpers = pool.nworkers;
+    pool.job = job;
+    pool.seats = pool.pending = helpers;
+    /* wake helpers sleepers; a worker that is not asleep sees the seats anyway */
+    if (helpers == pool.nworkers)
+        pthread_cond_broadcast(&pool.wake);
+    else
+        for (int i = 0; i < helpers; i++)
+            pthread_cond_signal(&pool.wake);
+    pthread_mutex_unlock(&pool.mutex);
+    run_job(job);
+    pthread_mutex_lock(&pool.mutex);
+    int joined = helpers - pool.seats;
+    pool.pending -= pool.seats;
+    pool.seats = 0;
+    while (pool.pending)
+        pthread_cond_wait(&pool.done, &pool.mutex);
+    pool.job = NULL;
+    pool.busy = 0;
+    pthread_mutex_unlock(&pool.mutex);
+    return 1 + joined;
+}
+
+int fi_pool_workers(void)
+{
+    pthread_mutex_lock(&pool.mutex);
+    int n = pool.nworkers;
+    pthread_mutex_unlock(&pool.mutex);
+    return n;
+}
 
 static _Thread_local fi_fill_info last_fill = {FI_ISA_SCALAR, 0};
 
@@ -286,16 +426,6 @@ int fi_fill(void *out, const fi_layout *lay, uint64_t e0, uint64_t e1, const fi_
         return 1;
     }
     fill_job job = {(char *)out, lay, &req, fn, e1, block_groups * gsize, e0};
-    pthread_t ids[FI_MAX_THREADS];
-    int started = 1;
-    /* the calling thread works too; if a thread cannot be created, the ones
-     * running still claim every block, so the output is always complete */
-    for (; started < nthreads; started++)
-        if (pthread_create(&ids[started], NULL, run_job, &job) != 0)
-            break;
-    run_job(&job);
-    for (int i = 1; i < started; i++)
-        pthread_join(ids[i], NULL);
-    last_fill.threads = started;
-    return started;
+    last_fill.threads = pool_run(&job, nthreads - 1);
+    return last_fill.threads;
 }
