@@ -129,3 +129,30 @@ def test_exit_joins_the_pool_while_a_thread_fills():
     result = subprocess.run([sys.executable, "-c", EXIT_WHILE_FILLING], capture_output=True, text=True,
                             timeout=TIMEOUT)
     assert result.returncode == 0 and result.stdout.strip() == "DONE", result
+
+
+IDLE_AFTER_FILL = r"""
+import resource, time
+import fastinit
+
+def cpu_of_other_threads():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime - time.thread_time()
+
+fastinit.normal(1 << 20, 0, threads=3)
+time.sleep(0.1)  # longer than the workers poll for a next fill
+before = cpu_of_other_threads()
+time.sleep(0.5)
+print(cpu_of_other_threads() - before)
+"""
+
+
+def test_idle_pool_sleeps():
+    """Between fills the pool's workers sleep: while the process is idle for
+    0.5 s, threads other than the main one use (almost) no CPU. A busy-waiting
+    pool would use up to 0.5 s per worker here (less on a loaded machine,
+    still far over the bound)."""
+    result = subprocess.run([sys.executable, "-c", IDLE_AFTER_FILL], capture_output=True, text=True,
+                            timeout=TIMEOUT)
+    assert result.returncode == 0, result
+    assert float(result.stdout) < 0.03, result.stdout
