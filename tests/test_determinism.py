@@ -10,6 +10,7 @@ import fastinit
 from fastinit import _core, _plan
 
 import philox_ref
+from pool_threads import reaches, threads_used
 
 THREADED_N = 2**18 + 37  # enough that 4 threads are really used, plus a partial lane group
 
@@ -30,25 +31,6 @@ INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
 def _same_bits(a, b):
     assert a.dtype == b.dtype and a.shape == b.shape
     np.testing.assert_array_equal(a.view(f"u{a.itemsize}"), b.view(f"u{b.itemsize}"))
-
-
-def threads_used():
-    """The threads the C core really ran the last fill on (caller included)."""
-    return _core.last_fill_info()["threads"]
-
-
-def reaches(call, threads, tries=200):
-    """Whether some run of call has its fill done by exactly `threads` threads
-    (never more). One run may count fewer: a pool worker that is not scheduled
-    before the calling thread has claimed every block stays out of the fill,
-    which happens on a loaded machine."""
-    for _ in range(tries):
-        call()
-        used = threads_used()
-        assert 1 <= used <= threads
-        if used == threads:
-            return True
-    return False
 
 
 @pytest.mark.parametrize("gen", GENS, ids=GEN_IDS)
