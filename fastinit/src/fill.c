@@ -332,6 +332,7 @@ static void pool_shutdown(void)
     pthread_mutex_lock(&pool.mutex);
     pool.shutdown = 1;
     int n = pool.nworkers;
+    atomic_fetch_add(&pool.posted, 1); /* ends the polling of spinning workers */
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.mutex);
     for (int i = 0; i < n; i++)
