@@ -171,9 +171,11 @@ def check_rows(index, n: int) -> np.ndarray:
         raise ValueError(f"index as row ids must be 1-D, got an array of shape {ids.shape}")
     if ids.size == 0:
         return np.zeros(0, dtype=np.uint64)
-    if ids.dtype.kind == "O" and all(is_int(i) for i in ids):  # ints beyond 64 bits
-        first = next(i for i in ids if not -n <= i < n)
-        raise ValueError(f"index row id {int(first)} is out of range for axis 0 of size {n}")
+    if ids.dtype.kind == "O" and all(is_int(i) for i in ids):  # Python ints, some maybe beyond 64 bits
+        first = next((i for i in ids if not -n <= i < n), None)
+        if first is not None:
+            raise ValueError(f"index row id {int(first)} is out of range for axis 0 of size {n}")
+        ids = ids.astype(np.int64)  # all in [-n, n): they fit
     if ids.dtype == np.bool_ or ids.dtype.kind not in "iu":
         raise TypeError(f"index row ids must be integers, got dtype {ids.dtype}")
     if ids.dtype.kind == "u":

@@ -133,6 +133,16 @@ def test_truncated_normal_float32_between_subnormal_mass_and_overflow(std):
     assert abs(x.std() - 1 / math.sqrt(3)) < 0.01 and len(np.unique(x)) > 90_000
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_far_window_is_not_taken_for_flat(dtype):
+    """100 std wide, 2**61 std below the mean: alpha and beta round to the
+    same double, yet the density is anything but flat (the mass sits at b).
+    Judged from (b - a) and the distances to the mean, it is refused for its
+    vanishing probability instead of sampled as U[0, 100)."""
+    with pytest.raises(ValueError, match="probability"):
+        fastinit.truncated_normal(10, 0, mean=2.0**61, std=1.0, a=0.0, b=100.0, dtype=dt(dtype))
+
+
 def test_truncated_normal_non_flat_window_beyond_float32_raises():
     with pytest.raises(ValueError, match="mean and std must be finite in float32"):
         fastinit.truncated_normal(10, 0, std=1e39, a=-1e38, b=3e38)
@@ -208,6 +218,35 @@ def test_bad_row_ids_raise_only_value_or_type_error(index):
     with pytest.raises((ValueError, TypeError), match="index"):
         fastinit.normal((4, 3), 0, index=index, out=out)
     assert (out == 7).all()
+
+
+def test_row_ids_as_an_object_array_of_ints():
+    """Python ints in an object array: in range they select rows (this raised
+    StopIteration), beyond 64 bits they are out of range."""
+    full = fastinit.normal((5, 3), 0)
+    np.testing.assert_array_equal(fastinit.normal((5, 3), 0, index=np.array([4, -5, 1], dtype=object)),
+                                  full[[4, -5, 1]])
+    with pytest.raises(ValueError, match=f"row id {2**70} is out of range"):
+        fastinit.normal((5, 3), 0, index=np.array([1, 2**70], dtype=object))
+
+
+ANY_ITEM = st.one_of(st.integers(-2**70, 2**70), st.integers(-6, 6), st.floats(), st.booleans(), st.none(),
+                    st.text(max_size=2), st.lists(st.integers(-6, 6), max_size=2))
+
+
+@SETTINGS
+@given(index=st.one_of(st.lists(ANY_ITEM, max_size=4), st.lists(st.integers(-6, 6), max_size=4)))
+def test_any_list_as_row_ids_gives_rows_or_value_or_type_error(index):
+    """Ints of any size, floats, bools, None, strings, nested lists: the
+    rows, or ValueError/TypeError (an object array of in-range ints raised
+    StopIteration)."""
+    try:
+        rows = fastinit.normal((5, 3), 0, index=index)
+    except (ValueError, TypeError):
+        return
+    except Exception as e:  # anything else is a bug
+        raise AssertionError(f"{type(e).__name__} for index={index!r}") from e
+    np.testing.assert_array_equal(rows, fastinit.normal((5, 3), 0)[np.array(index, dtype=np.int64)])
 
 
 @SETTINGS
