@@ -410,10 +410,10 @@ def _start_over_hint(progress: str) -> str:
     return f"rerun without --resume and with --force to start over (this deletes {progress})"
 
 
-def _read_progress(table: Table, target: str, partial: str, progress: str) -> dict:
-    """The interrupted run's record, checked against this command and the partial file."""
+def _read_progress(table: Table, target: str, progress: str) -> dict:
+    """The interrupted run's record, checked: well formed, and the same table as this command's."""
     try:
-        with open(progress) as f:
+        with open(progress, "rb") as f:
             text = f.read()
     except FileNotFoundError:
         state = f"{target} exists" if os.path.exists(target) else f"no {target}"
@@ -424,7 +424,7 @@ def _read_progress(table: Table, target: str, partial: str, progress: str) -> di
         valid = (isinstance(saved, dict) and saved.get("format") == PROGRESS_FORMAT
                  and isinstance(saved.get("bits"), dict) and type(saved.get("replace")) is bool
                  and type(saved.get("elements_done")) is int and 0 <= saved["elements_done"] <= table.size)
-    except ValueError:
+    except ValueError:  # not JSON, or not UTF-8
         valid = False
     if not valid:
         raise CommandError(f"--resume: {progress} is not a progress record of this fastinit "
@@ -460,7 +460,7 @@ def generate(args, parser) -> int:
     target = args.output
     partial, progress = target + PARTIAL_SUFFIX, target + PROGRESS_SUFFIX
     if args.resume:
-        saved = _read_progress(table, target, partial, progress)
+        saved = _read_progress(table, target, progress)
         record, done = saved, saved["elements_done"]
         if not os.path.exists(partial) and done == table.size and os.path.exists(target):
             os.remove(progress)  # killed after the final rename: already complete

@@ -317,7 +317,7 @@ def test_kill_after_the_rename_is_resumed_as_complete(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("damage", [
-    "", "{", "[]", "null", '{"format": 1}',
+    "", "{", "[]", "null", '{"format": 1}', b"\xff\xfe{}",
     {"elements_done": -1}, {"elements_done": 10**9}, {"elements_done": "3"}, {"elements_done": 2.0},
     {"replace": 0}, {"bits": []}, {"format": 99},
     "truncate partial", "edit partial header", "remove partial",
@@ -336,6 +336,8 @@ def test_damaged_partial_run_is_one_line_saying_how_to_start_over(tmp_path, monk
         partial.write_bytes(partial.read_bytes().replace(b"(4, 5, 40000)", b"(4, 5, 40001)"))
     elif damage == "remove partial":
         partial.unlink()
+    elif isinstance(damage, bytes):
+        progress.write_bytes(damage)
     else:
         progress.write_text(damage)
     code, err = fails(capsys, "generate", *BASE, "--resume", "-o", out)
