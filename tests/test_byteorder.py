@@ -39,11 +39,15 @@ IDS = [f"{name}-{dt}" for name, dt in CASES]
 
 @pytest.mark.parametrize("name, dtype", CASES, ids=IDS)
 def test_dtype_in_swapped_order_gives_native_values(name, dtype):
-    kw = {} if name == "bits" else {"dtype": swapped(dtype)}
+    """As a dtype object and as a string (">f4": the plain-argument fast
+    path), twice (a cached plan must swap too)."""
     native = generate(name, SHAPE, 5, 1, dtype)
     if name == "bits":  # bits has no dtype=: only out= selects the byte order
-        kw = {"out": np.empty(SHAPE, swapped(dtype))}
-    assert_same_values(INITIALIZERS[name](SHAPE, 5, stream=1, **kw), native)
+        kws = [{"out": np.empty(SHAPE, swapped(dtype))}]
+    else:
+        kws = [{"dtype": swapped(dtype)}, {"dtype": swapped(dtype).str}, {"dtype": swapped(dtype).str}]
+    for kw in kws:
+        assert_same_values(INITIALIZERS[name](SHAPE, 5, stream=1, **kw), native)
 
 
 @pytest.mark.parametrize("name, dtype", CASES, ids=IDS)
