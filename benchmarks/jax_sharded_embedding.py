@@ -7,9 +7,13 @@ host devices (``XLA_FLAGS=--xla_force_host_platform_device_count=8``,
 
 * fastinit: ``fastinit.jax.normal(0.02)(key, shape, out_sharding=sharding)``,
   eager: each device's block generated alone into memory the device adopts;
-* fastinit_jit: the same initializer called inside ``jax.jit`` with
-  ``out_shardings`` (as Flax's jitted ``init`` does): a ``pure_callback``
-  that makes the whole table on the host, then JAX copies and reshards it;
+* fastinit_jit: the same call, ``out_sharding`` included, inside ``jax.jit``
+  with ``out_shardings``: a ``shard_map`` whose per-device
+  ``pure_callback`` makes that device's block;
+* fastinit_jit_unsharded: inside ``jax.jit`` with ``out_shardings`` but
+  without ``out_sharding`` in the call (as ``jax.jit(model.init,
+  out_shardings=...)`` calls Flax initializers): one ``pure_callback``
+  makes the whole table, which XLA then replicates and slices;
 * JAX: ``jax.jit(lambda k: jax.nn.initializers.normal(0.02)(k, shape),
   out_shardings=sharding)``.
 
@@ -22,7 +26,7 @@ table shows medians over ``--repeats`` runs per contender, interleaved, and
 fastinit run also checks that a device block equals the NumPy API's rows.
 
     python benchmarks/jax_sharded_embedding.py [--rows 10000000] [--cols 128] [--repeats 3]
-        [--contenders fastinit,fastinit_jit,jax]
+        [--contenders fastinit,fastinit_jit,fastinit_jit_unsharded,jax]
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ import sys
 import time
 
 DEVICES = 8
-CONTENDERS = ("fastinit", "fastinit_jit", "jax")
+CONTENDERS = ("fastinit", "fastinit_jit", "fastinit_jit_unsharded", "jax")
 STD = 0.02
 SEED = 0
 
@@ -70,9 +74,10 @@ def run_one(contender: str, rows: int, cols: int) -> dict:
         expected = fastinit.normal(shape, SEED, 0.0, STD, index=(slice(shard.index[0].start, shard.index[0].start + 1000),))
         assert np.array_equal(np.asarray(shard.data[:1000]), expected)
     else:
-        peer = fastinit.jax.normal(STD) if contender == "fastinit_jit" else jax.nn.initializers.normal(STD)
+        peer = jax.nn.initializers.normal(STD) if contender == "jax" else fastinit.jax.normal(STD)
+        inner = dict(out_sharding=sharding) if contender == "fastinit_jit" else {}
         start = time.perf_counter()
-        init = jax.jit(lambda k: peer(k, shape), out_shardings=sharding)
+        init = jax.jit(lambda k: peer(k, shape, **inner), out_shardings=sharding)
         compiled = init.lower(key).compile()
         compile_s = time.perf_counter() - start
         start = time.perf_counter()

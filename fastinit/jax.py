@@ -190,13 +190,34 @@ def _host_block(make, shape, dtype, data):
     return make(shape, seed, stream=stream, dtype=dtype)
 
 
-def _place(traced, sharding):
-    """A traced array laid out by sharding: reshard on a mesh with Explicit
-    axes (JAX's default mesh type), a sharding constraint on Auto ones."""
-    axis_types = getattr(getattr(sharding, "mesh", None), "axis_types", ())
-    if any(t == jax.sharding.AxisType.Explicit for t in axis_types):
-        return jax.sharding.reshard(traced, sharding)
-    return jax.lax.with_sharding_constraint(traced, sharding)
+def _host_block_at(make, shape, dtype, block_shape, data, starts):
+    """The pure_callback body of one device: its block, at starts."""
+    seed, stream = seed_stream(np.asarray(data, np.uint32))
+    index = tuple(slice(int(a), int(a) + n) for a, n in zip(np.asarray(starts), block_shape))
+    return make(shape, seed, stream=stream, dtype=dtype, index=index)
+
+
+def _split_axes(spec, ndim) -> list:
+    """The mesh axis names splitting each array axis under a PartitionSpec."""
+    entries = tuple(spec) + (None,) * (ndim - len(spec))
+    return [() if e is None else tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in entries]
+
+
+def _traced_sharded(make, shape, dtype, data, sharding):
+    """Under jit with a NamedSharding: a shard_map in which each device's
+    pure_callback makes only its own block (its start from its mesh
+    coordinates), so no device ever holds the whole array."""
+    block_shape = sharding.shard_shape(shape)
+    axes = _split_axes(sharding.spec, len(shape))
+
+    def local(data):
+        starts = jnp.stack([jax.lax.axis_index(names) * n if names else jnp.int32(0)
+                            for names, n in zip(axes, block_shape)]) if shape else jnp.zeros(0, jnp.int32)
+        return jax.pure_callback(functools.partial(_host_block_at, make, shape, dtype, block_shape),
+                                 jax.ShapeDtypeStruct(block_shape, dtype), data, starts, vmap_method="sequential")
+
+    return jax.shard_map(local, mesh=sharding.mesh, in_specs=jax.sharding.PartitionSpec(),
+                         out_specs=sharding.spec, check_vma=False)(data)
 
 
 def _factory(make, default_dtype):
@@ -208,9 +229,12 @@ def _factory(make, default_dtype):
         data = _key_data(key)
         if isinstance(data, jax.core.Tracer):
             make(shape, 0, dtype=dtype, index=_nothing(shape))  # checks the arguments now, not at run time
-            out = jax.pure_callback(functools.partial(_host_block, make, shape, dtype),
-                                    jax.ShapeDtypeStruct(shape, dtype), data, vmap_method="sequential")
-            return out if out_sharding is None else _place(out, out_sharding)
+            if out_sharding is not None:
+                if not isinstance(out_sharding, jax.sharding.NamedSharding):
+                    raise TypeError(f"out_sharding must be a jax.sharding.NamedSharding under jit, got {out_sharding!r}")
+                return _traced_sharded(make, shape, dtype, data, out_sharding)
+            return jax.pure_callback(functools.partial(_host_block, make, shape, dtype),
+                                     jax.ShapeDtypeStruct(shape, dtype), data, vmap_method="sequential")
         seed, stream = seed_stream(data)
         return make_array(make, shape, seed, out_sharding, stream=stream, dtype=dtype)
     return init

@@ -242,6 +242,24 @@ def test_make_array_errors_before_any_device_work():
 
 # ---- jit, vmap, dtypes ----------------------------------------------------------
 
+def test_jit_with_out_sharding_makes_only_device_blocks():
+    """Under jit each device's callback makes its own block: the blocks asked
+    for are the shards, never the whole array."""
+    needs_8_devices()
+    calls = []
+
+    def counting_normal(shape, seed, **kwargs):
+        calls.append(kwargs.get("index"))
+        return fastinit.normal(shape, seed, **kwargs)
+
+    init = fj._factory(counting_normal, None)
+    mesh = jax.make_mesh((2, 4), ("a", "b"), axis_types=(jax.sharding.AxisType.Auto,) * 2)
+    y = jax.jit(lambda k: init(k, SHAPE, out_sharding=NamedSharding(mesh, P("b", "a"))))(jax.random.key(3))
+    same(y, fastinit.normal(SHAPE, 3))
+    blocks = {tuple((s.start, s.stop) for s in index) for index in calls[1:]}  # calls[0]: the argument check
+    assert blocks == {((16 * i, 16 * (i + 1)), (24 * j, 24 * (j + 1))) for i in range(4) for j in range(2)}
+
+
 def test_jit_and_vmap_equal_eager():
     needs_8_devices()
     init = fj.lecun_normal()
@@ -249,14 +267,14 @@ def test_jit_and_vmap_equal_eager():
     eager = np.asarray(init(key, SHAPE))
     same(jax.jit(lambda k: init(k, SHAPE))(key), eager)
     same(jax.jit(lambda k: init(k, SHAPE))(jax.random.key_data(key)), eager)  # raw uint32 key
-    mesh = jax.make_mesh((2, 4), ("a", "b"))
     for axis_type in (jax.sharding.AxisType.Explicit, jax.sharding.AxisType.Auto):
         mesh = jax.make_mesh((2, 4), ("a", "b"), axis_types=(axis_type,) * 2)
-        sharding = NamedSharding(mesh, P("a", "b"))
-        with jax.set_mesh(mesh):  # jit over an Explicit mesh needs it, as for JAX's own initializers
-            y = jax.jit(lambda k: init(k, SHAPE, out_sharding=sharding))(key)
-        assert y.sharding == sharding
-        same(y, eager)
+        for spec in specs(("a", "b")):
+            sharding = NamedSharding(mesh, spec)
+            with jax.set_mesh(mesh):  # jit over an Explicit mesh needs it, as for JAX's own initializers
+                y = jax.jit(lambda k: init(k, SHAPE, out_sharding=sharding))(key)
+            assert y.sharding.is_equivalent_to(sharding, len(SHAPE)), (y.sharding, sharding)
+            same(y, eager)
     keys = jax.random.split(key, 3)
     batched = jax.jit(jax.vmap(lambda k: init(k, SHAPE)))(keys)
     for k, b in zip(keys, batched):
