@@ -112,11 +112,11 @@ def main():
                                   "--cols", str(args.cols)], env=env, capture_output=True, text=True, check=True)
             results[contender].append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"({args.rows}, {args.cols}) float32 over {DEVICES} host devices, medians of {args.repeats} runs")
-    print(f"{'contender':10} {'compile s':>10} {'run s':>8} {'total s':>8} {'peak RSS GB':>12} {'over array MB':>14}")
+    print(f"{'contender':24} {'compile s':>10} {'run s':>8} {'total s':>8} {'peak RSS GB':>12} {'over array MB':>14}")
     for contender, runs in results.items():
         med = {k: statistics.median(r[k] for r in runs) for k in ("compile_s", "run_s", "total_s", "peak_gb",
                                                                     "over_array_mb")}
-        print(f"{contender:10} {med['compile_s']:10.2f} {med['run_s']:8.2f} {med['total_s']:8.2f} "
+        print(f"{contender:24} {med['compile_s']:10.2f} {med['run_s']:8.2f} {med['total_s']:8.2f} "
               f"{med['peak_gb']:12.2f} {med['over_array_mb']:14.0f}")
     if {"fastinit", "jax"} <= set(results):
         fast, peer = (statistics.median(r["total_s"] for r in results[c]) for c in ("fastinit", "jax"))
