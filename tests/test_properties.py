@@ -6,8 +6,8 @@ streams (including 0 and 2**64 - 1), dtypes, index blocks and thread counts,
   the same block of the full array, with and without ``out=``;
 * the result does not depend on the thread count;
 * a non-native byte order gives the native values;
-* every invalid argument raises ValueError/TypeError naming the argument,
-  with ``out=`` left byte for byte as it was.
+* every invalid argument raises ValueError/TypeError naming the argument
+  and showing the value, with ``out=`` left byte for byte as it was.
 
 Initializers and dtypes come from tests/api_cases.py, so ones added later are
 covered without editing this file."""
@@ -163,6 +163,16 @@ def _bad_cases(name, shape):
     return cases
 
 
+def _shown_value(value):
+    """How a message may show a bad value: its str or repr (a dtype by its
+    name); None for an index, whose message shows the offending bound."""
+    if isinstance(value, (slice, tuple)):
+        return None
+    if isinstance(value, type):
+        return (np.dtype(value).name,)
+    return (str(value), repr(value))
+
+
 @SETTINGS
 @given(name=names, shape=shapes(max_elements=5_000).filter(lambda s: len(s) >= 2), data=st.data())
 def test_invalid_argument_leaves_out_untouched(name, shape, data):
@@ -178,6 +188,9 @@ def test_invalid_argument_leaves_out_untouched(name, shape, data):
     with pytest.raises((ValueError, TypeError)) as info:
         INITIALIZERS[name](shape, **kw)
     assert arg in str(info.value), f"message does not name {arg!r}: {info.value}"
+    shown = _shown_value(bad[arg])
+    assert shown is None or any(text in str(info.value) for text in shown), \
+        f"message does not show the value {bad[arg]!r}: {info.value}"
     assert as_bytes(out) == before
 
 
