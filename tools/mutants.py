@@ -13,7 +13,8 @@ Adding a guarantee means adding a Mutant here: the file, a small unique
 `old` text, its defective `new` text, and the pytest arguments of the tests
 that catch it. Python mutants reuse the built extension (the copy includes
 it); C mutants (a file under fastinit/src or the .pyx) rebuild only the
-extension in the copy. FASTINIT_EXPECT_ISAS defaults to tools/cpu_isas.py,
+extension in the copy (so the setup.py build requirements, setuptools and
+Cython, must be installed). FASTINIT_EXPECT_ISAS defaults to tools/cpu_isas.py,
 as in CI, so a build without the SIMD paths must fail rather than skip."""
 from __future__ import annotations
 
@@ -173,9 +174,22 @@ def anchor_problems(mutants) -> list:
     return problems
 
 
-def make_copy(m: Mutant, where: pathlib.Path) -> pathlib.Path:
-    tree = where / m.name
-    shutil.copytree(ROOT, tree, ignore=COPY_IGNORE)  # copy2: mtimes kept, so _core.c is not regenerated
+def make_base(where: pathlib.Path, env: dict) -> pathlib.Path:
+    """A copy of the project with the extension built (the tree's own build
+    if it has one: a C mutant's patched source is newer, so only C mutants
+    rebuild)."""
+    base = where / "base"
+    shutil.copytree(ROOT, base, ignore=COPY_IGNORE)  # copy2: mtimes kept, so _core.c is not regenerated
+    if not list((base / "fastinit").glob("_core*.so")):
+        b = build(base, env)
+        if b.returncode != 0:
+            raise SystemExit("building the unmutated extension failed:\n" + b.stderr[-2000:])
+    return base
+
+
+def make_copy(m: Mutant, base: pathlib.Path) -> pathlib.Path:
+    tree = base.parent / m.name
+    shutil.copytree(base, tree)
     path = tree / m.file
     path.write_text(path.read_text().replace(m.old, m.new))
     return tree
@@ -186,9 +200,9 @@ def build(tree: pathlib.Path, env: dict):
                           cwd=tree, env=env, capture_output=True, text=True)
 
 
-def run_mutant(m: Mutant, where: pathlib.Path, env: dict) -> tuple:
+def run_mutant(m: Mutant, base: pathlib.Path, env: dict) -> tuple:
     """(verdict, detail): killed, SURVIVED or ERROR."""
-    tree = make_copy(m, where)
+    tree = make_copy(m, base)
     env = dict(env, PYTHONPATH=str(tree))
     if m.file.endswith(NEEDS_BUILD):
         # the copied .so is older than the patched source: setup.py rebuilds it
@@ -233,11 +247,12 @@ def main(argv=None) -> int:
     failed = len(problems)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fastinit-mutants-") as tmp:
+        base = make_base(pathlib.Path(tmp), env)
         for m in mutants:
             if any(p.startswith(m.name + ":") for p in problems):
                 continue
             t0 = time.perf_counter()
-            verdict, detail = run_mutant(m, pathlib.Path(tmp), env)
+            verdict, detail = run_mutant(m, base, env)
             print(f"{verdict:8s} {m.name:28s} {time.perf_counter() - t0:6.1f} s  {detail.splitlines()[0] if detail else ''}",
                   flush=True)
             if verdict != "killed":
