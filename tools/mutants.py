@@ -115,6 +115,10 @@ MUTANTS = [
     Mutant("error-messages-invalid", "errors name the argument and the value",
            "fastinit/__init__.py", "__version__ = ", INVALID_MESSAGES,
            ("tests/test_truncated.py::test_bad_arguments", "tests/test_errors.py::test_out_untouched_on_error")),
+    Mutant("torch-trunc-normal-std", "the torch adapter equals the core bit for bit",
+           "fastinit/torch.py", '"truncated_normal", generator, seed, stream, mean=mean, std=std,',
+           '"truncated_normal", generator, seed, stream, mean=mean, std=std * 1.03,',
+           ("tests/test_torch.py", "-k", "test_adapter_equals_core_bit_for_bit and trunc_normal_")),
     # the command line (fastinit/cli.py, tests/test_cli.py)
     Mutant("cli-resume-restarts-from-0", "--resume continues: finished chunks are not rewritten",
            "fastinit/cli.py", "        if first + n <= done:\n", "        if False:\n",
