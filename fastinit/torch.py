@@ -67,7 +67,7 @@ from torch import nn
 # the core initializers).
 from torch.nn.init import _calculate_correct_fan, _calculate_fan_in_and_fan_out, calculate_gain
 
-from fastinit import _plan, _spec
+from fastinit import _core, _plan, _spec
 
 __all__ = [
     "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
@@ -272,7 +272,7 @@ def _write(local: torch.Tensor, produce, index, dtype: np.dtype, finish):
         finish(local)
 
 
-def _write_block(block: _Block, produce, dtype: np.dtype, finish):
+def _write_block(block: _Block, shape: tuple, produce, dtype: np.dtype, finish):
     """Fill block.local with the global tensor at block.indices: one core call
     for a box (Shard, Replicate), or for rows in any order over whole other
     dims (FSDP2's strided dim-0 shards); else one per box of runs."""
@@ -281,7 +281,8 @@ def _write_block(block: _Block, produce, dtype: np.dtype, finish):
         return
     runs = [_runs(ix) for ix in indices]
     if all(len(r) == 1 for r in runs):
-        _write(local, produce, tuple(slice(g, g + n) for ((_, g, n),) in runs), dtype, finish)
+        whole = all(g == 0 and n == size for ((_, g, n),), size in zip(runs, shape))
+        _write(local, produce, None if whole else tuple(slice(g, g + n) for ((_, g, n),) in runs), dtype, finish)
     elif all(len(r) == 1 for r in runs[1:]) and all(ix == range(n) for ix, n in zip(indices[1:], local.shape[1:])):
         _write(local, produce, list(indices[0]), dtype, finish)
     else:
@@ -343,12 +344,41 @@ def _bfloat16_fallback(distribution, kernel: str, params: dict):
 
 # ---------------------------------------------------------------- one fill
 
+# Distributions (and C-core parameters) of calls validated before, by the
+# core's plain-typed call key: a repeated call skips the spec's Python
+# checks, as the core's own hot path does.
+_VALIDATED = {}
+_VALIDATED_MAX = 4096
+
+
+def _validated(name: str, shape: tuple, dtype: np.dtype, values: tuple, equal_ok: bool) -> tuple:
+    """(distribution, kernel, params) of initializer name with options
+    values (in spec order) for a tensor of the global shape and dtype;
+    raises on bad input (before anything is written)."""
+    key = _core.hot_key(name, shape, dtype, None, None, None, values)
+    if key is not None:
+        key = (key, equal_ok)
+        found = _VALIDATED.get(key)
+        if found is not None:
+            return found
+    entry = _spec.INITIALIZERS[name]
+    distribution = entry.distribution(shape, dict(zip(entry.option_names, values)))
+    if equal_ok:
+        distribution = distribution._replace(equal_ok=True)
+    kernel, params = (None, None) if isinstance(distribution, _spec.Orthogonal) else distribution.core(dtype)
+    if key is not None and len(_VALIDATED) < _VALIDATED_MAX:
+        _VALIDATED[key] = distribution, kernel, params
+    return distribution, kernel, params
+
+
 def _fill(tensor, name, generator, seed, stream, *, equal_ok=False, **options):
     """Fill tensor (a tensor, DTensor, ShardedTensor or fill_block's block)
     with the core initializer ``name`` (its spec entry) and ``options``, the
     distribution computed from the global shape; equal_ok: equal bounds give
     the constant (PyTorch's U[a, a)). Everything is validated before the
-    first write; orthogonal, which cannot generate a block alone, is
+    first write; the fill itself is the core's call (its hot path), except
+    for the constants of equal_ok and bfloat16 without ml_dtypes (their own
+    parameters); orthogonal, which cannot generate a block alone, is
     generated whole once and each block sliced from it."""
     target = _target(tensor)
     if all(b.local.is_meta for b in target.blocks):  # no storage: nothing to fill, nothing to draw
@@ -356,27 +386,29 @@ def _fill(tensor, name, generator, seed, stream, *, equal_ok=False, **options):
         return tensor
     seed, stream = _check_key(generator, seed, stream)
     shape = target.shape
-    distribution = _spec.BY_NAME[name].distribution(shape, options)
-    if equal_ok:
-        distribution = distribution._replace(equal_ok=True)
     torch_dtype = target.blocks[0].local.dtype if target.blocks else torch.float32
     dtype = _numpy_dtype(torch_dtype)
+    values = tuple(options.get(option, default) for option, default in _spec.INITIALIZERS[name].options)
+    distribution, kernel, params = _validated(name, shape, dtype, values, equal_ok)
     whole = isinstance(distribution, _spec.Orthogonal)
-    kernel, params = (None, None) if whole else distribution.core(dtype)
     finish = lambda local: None  # noqa: E731
+    as_called = not equal_ok  # the core's own call gives these values
     if torch_dtype == torch.bfloat16 and dtype.name != "bfloat16":
         params, finish = _bfloat16_fallback(distribution, kernel, params)
+        as_called = False
     key = [0 if seed is None else seed]  # the drawn seed replaces 0 before the first write
     full = []
 
     def produce(index, out):
+        if as_called and not whole:
+            return _spec.generate(name, shape, key[0], stream, dtype, out, None, index, values)
         if not whole:
             p = _plan.plan(shape, key[0], stream, dtype, out, index, None, _spec.FLOAT_DTYPES)
             return _plan.run(p, kernel, **params)
         if not full:
             full.append(_spec.sample(distribution, _plan.plan(shape, key[0], stream, dtype, None, None, None,
                                                               _spec.FLOAT_DTYPES)))
-        block = full[0][index]
+        block = full[0] if index is None else full[0][index]
         if out is None:
             return block
         out[...] = block
@@ -389,7 +421,7 @@ def _fill(tensor, name, generator, seed, stream, *, equal_ok=False, **options):
         if seed is None:
             key[0] = draw_seed(generator)
         for block in target.blocks:
-            _write_block(block, produce, dtype, finish)
+            _write_block(block, shape, produce, dtype, finish)
         if target.wrapper is not None and target.blocks:
             torch.autograd.graph.increment_version(target.wrapper)
     return tensor
