@@ -154,8 +154,9 @@ def _print_header(header, file):
     print("-" * len(header), file=file)
 
 
-def run_table(cases, contenders, min_time=0.2, max_repeat=50, file=sys.stdout):
+def run_table(cases, contenders, min_time=0.2, max_repeat=50, file=None):
     """Time every contender on every case and print one table per case."""
+    file = file or sys.stdout  # looked up per call (pytest's capsys replaces it)
     print(f"fastinit {fastinit.__version__}, numpy {np.__version__}; median of repeats; "
           "GB/s counts output bytes; 'x floor' = time / memory-floor time", file=file)
     _print_header(f"{'case':38s} {'contender':17s} {'ns/elem':>9s} {'GB/s':>7s} {'vs numpy':>9s} {'x floor':>8s}", file)
@@ -176,10 +177,11 @@ def run_table(cases, contenders, min_time=0.2, max_repeat=50, file=sys.stdout):
     return rows
 
 
-def run_models(models, contenders, repeats=3, file=sys.stdout):
+def run_models(models, contenders, repeats=3, file=None):
     """Time initializing every parameter of each model (fastinit.bench_models).
     No warm-up call: every run allocates its model afresh, and available()
     has already imported torch."""
+    file = file or sys.stdout  # looked up per call (pytest's capsys replaces it)
     print("Whole models (float32, fresh arrays; median of a few runs): BERT-base as Hugging Face "
           "initializes it, ResNet-50 as torchvision does", file=file)
     _print_header(f"{'model':11s} {'params':>11s} {'contender':17s} {'ms':>9s} {'ns/param':>9s} {'vs numpy':>9s} "
@@ -247,9 +249,10 @@ def _alternating(fns, rounds: int, calls: int) -> list:
     return [statistics.median(ts) for ts in times]
 
 
-def run_hot_path(rounds=31, calls=200, file=sys.stdout):
+def run_hot_path(rounds=31, calls=200, file=None):
     """Call vs bare fill for the small-array calls of issue 10, and
     he_normal against NumPy's seeded recipe; returns the rows measured."""
+    file = file or sys.stdout  # looked up per call (pytest's capsys replaces it)
     std = bench_models.spec_parameter("he_normal", HOT_SHAPE)
     numpy_call = lambda: np.random.default_rng(SEED).standard_normal(HOT_SHAPE, dtype=np.float32) * np.float32(std)
     print("Hot path (64x64 float32): the call against the bare C fill of the same request, "
@@ -279,8 +282,9 @@ SHOWCASE = (
 )
 
 
-def print_showcase(file=sys.stdout):
+def print_showcase(file=None):
     """A few initialized arrays: shape, empirical std against the formula."""
+    file = file or sys.stdout  # looked up per call (pytest's capsys replaces it)
     print("A few initialized arrays (seed 0): empirical std vs the formula", file=file)
     print(f"{'initializer':15s} {'shape':18s} {'layout':7s} {'fan_in':>7s} {'fan_out':>7s} "
           f"{'formula std':>12s} {'measured':>10s} {'ratio':>7s}", file=file)
