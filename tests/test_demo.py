@@ -62,7 +62,7 @@ def test_table_and_plot(results, tmp_path):
     assert (tmp_path / "demo.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("kw", [dict(depth=0), dict(width=-1), dict(batch=2.5)])
+@pytest.mark.parametrize("kw", [dict(depth=0), dict(width=-1), dict(batch=2.5), dict(depth=True)])
 def test_bad_configuration_rejected(kw):
     with pytest.raises(ValueError, match=next(iter(kw))):
         demo.run(**kw)
