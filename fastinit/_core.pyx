@@ -293,7 +293,7 @@ cdef class Request:
         for d in range(self.ndim):
             self.dims[d] = out_shape[d]
             self.size *= <uint64_t>out_shape[d]
-        self.req.dtype = _dtype_code(np.empty(0, dtype))
+        self.req.dtype = _descr_code(dtype)
         _set_layout(&self.lay, layout)
         if self.lay.n_runs * self.lay.run_len != self.size:
             raise ValueError("the layout does not have the elements of out_shape")
@@ -435,9 +435,13 @@ def pool_workers():
 
 
 cdef fi_dtype _dtype_code(cnp.ndarray out) except *:
-    """The C dtype of out: by NumPy type number for the built-in dtypes (the
+    return _descr_code(out.descr)
+
+
+cdef fi_dtype _descr_code(cnp.dtype descr) except *:
+    """The C dtype of descr: by NumPy type number for the built-in dtypes (the
     name is computed in Python on every access), by name for bfloat16."""
-    cdef int num = cnp.PyArray_TYPE(out)
+    cdef int num = descr.type_num
     if num == cnp.NPY_FLOAT32:
         return FI_F32
     if num == cnp.NPY_FLOAT64:
@@ -446,9 +450,9 @@ cdef fi_dtype _dtype_code(cnp.ndarray out) except *:
         return FI_F16
     if num == cnp.NPY_UINT32:
         return FI_U32
-    if out.dtype.name == "bfloat16":
+    if descr.name == "bfloat16":
         return FI_BF16
-    raise TypeError(f"unsupported dtype {out.dtype}")
+    raise TypeError(f"unsupported dtype {descr}")
 
 
 cdef uint64_t next_chunk(uint64_t done, double seconds):

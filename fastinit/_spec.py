@@ -138,13 +138,14 @@ class Uniform(NamedTuple):
     """U[low, high): never returns high (high rounded to the dtype). With
     equal_ok, low == high in the dtype is the constant high (gain 0, a bound
     below the dtype's smallest value, PyTorch's ``uniform_(t, 1, 1)``);
-    otherwise it is an error. ``origin`` says how a computed bound came
-    about, for the error if it is not finite in the dtype."""
+    otherwise it is an error. ``scaled_from``: the (variance, fan) a
+    variance-scaled bound came from, for the error if it is not finite in
+    the dtype."""
 
     low: float
     high: float
     equal_ok: bool = False
-    origin: str | None = None
+    scaled_from: tuple | None = None
 
     @property
     def std(self) -> float:
@@ -157,8 +158,9 @@ class Uniform(NamedTuple):
         values are float32 values rounded) and a cap that is below high in
         the half dtype."""
         low, high = self.low, self.high
-        if self.origin is not None and not _finite_in(_plan.dtype_name(dtype), high):
-            raise ValueError(f"{self.origin} is not finite in {dtype.name}")
+        if self.scaled_from is not None and not _finite_in(_plan.dtype_name(dtype), high):
+            raise ValueError(f"the uniform bound sqrt(3 * scale / fan) = {high!r} {_source(self.scaled_from)} "
+                             f"is not finite in {dtype.name}")
         # a high that rounds to inf would make the largest finite value a pile
         _check_representable(dtype, low=low, high=high)
         if self.equal_ok and dtype.type(low) == dtype.type(high):
@@ -179,17 +181,21 @@ class Uniform(NamedTuple):
 
 
 class Normal(NamedTuple):
-    """N(mean, std^2) by Box-Muller. ``origin`` says how a computed std came
-    about, for the error if samples could leave the dtype's finite range."""
+    """N(mean, std^2) by Box-Muller. ``scaled_from``: the (variance, fan) a
+    variance-scaled std came from, for the error if samples could leave the
+    dtype's finite range."""
 
     mean: float
     std: float
-    origin: str | None = None
+    scaled_from: tuple | None = None
 
     def core(self, dtype: np.dtype) -> tuple:
         reach = self.std * _reach(dtype)
-        _check_reach(dtype, self.mean - reach, self.mean + reach,
-                     self.origin or f"mean={self.mean!r}, std={self.std!r}")
+        lowest, highest = self.mean - reach, self.mean + reach
+        if not (_finite_in(_plan.dtype_name(dtype), lowest) and _finite_in(_plan.dtype_name(dtype), highest)):
+            params = (f"mean={self.mean!r}, std={self.std!r}" if self.scaled_from is None
+                      else f"std sqrt(scale / fan) = {self.std!r} {_source(self.scaled_from)}")
+            _check_reach(dtype, lowest, highest, params)
         return "normal", dict(loc=self.mean, scale=self.std)
 
 
@@ -270,17 +276,20 @@ def scaled(distribution: str, variance: float, fan: float):
     constant 0; fan 0 happens only for an empty shape (nothing to draw)."""
     if variance == 0 or fan == 0:
         return Uniform(0.0, 0.0, equal_ok=True)
-    source = f"(scale {variance!r}, gain^2 for Glorot/He; fan {fan!r})"
     if distribution in ("normal", "untruncated_normal"):
-        std = math.sqrt(variance / fan)
-        return Normal(0.0, std, f"std sqrt(scale / fan) = {std!r} {source}")
+        return Normal(0.0, math.sqrt(variance / fan), (variance, fan))
     if distribution == "truncated_normal":
         std = math.sqrt(variance / fan) / TRUNCATED_2_STD
         if std == 0.0:  # underflow: the window [0, 0] is the point 0
             return Normal(0.0, 0.0)
         return TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std)
     bound = math.sqrt(3.0 * variance / fan)
-    return Uniform(-bound, bound, True, f"the uniform bound sqrt(3 * scale / fan) = {bound!r} {source}")
+    return Uniform(-bound, bound, True, (variance, fan))
+
+
+def _source(scaled_from: tuple) -> str:
+    variance, fan = scaled_from
+    return f"(scale {variance!r}, gain^2 for Glorot/He; fan {fan!r})"
 
 
 # ---------------------------------------------------------------- options
@@ -386,7 +395,7 @@ class Initializer(NamedTuple):
 
     @property
     def option_names(self) -> tuple:
-        return tuple(name for name, _ in self.options)
+        return _OPTION_NAMES[self.name]
 
     def distribution(self, shape, options: dict | None = None):
         """The distribution this initializer draws from for ``shape`` (the
@@ -444,6 +453,7 @@ _TABLE = (
 )
 
 INITIALIZERS = {entry.name: entry for entry in _TABLE}
+_OPTION_NAMES = {entry.name: tuple(name for name, _ in entry.options) for entry in _TABLE}
 # every public name, aliases included, to its entry
 BY_NAME = {**INITIALIZERS, **{alias: entry for entry in _TABLE for alias in entry.aliases}}
 
@@ -492,7 +502,7 @@ def _generate(name, shape, seed, stream, dtype, out, threads, index, values):
     stream and out (_core.generate)."""
     entry = INITIALIZERS[name]
     p = _plan.plan(shape, seed, stream, dtype, out, index, threads, entry.dtypes)
-    distribution = entry.rule(p.shape, dict(zip(entry.option_names, values)))
+    distribution = entry.rule(p.shape, dict(zip(_OPTION_NAMES[name], values)))
     key = None
     if p.rows is None and not isinstance(distribution, Orthogonal):
         key = _core.hot_key(name, shape, dtype, out, threads, index, values)

@@ -47,7 +47,7 @@ def test_distribution_formulas(name, options, expected):
     """The worked example of README.md, shape (3, 2): Glorot variance 0.4."""
     got = _spec.INITIALIZERS[name].distribution((3, 2), options)
     assert type(got) is type(expected)
-    numbers = [f for f in expected._fields if f not in ("equal_ok", "origin")]
+    numbers = [f for f in expected._fields if f not in ("equal_ok", "scaled_from")]
     np.testing.assert_allclose([getattr(got, f) for f in numbers], [getattr(expected, f) for f in numbers],
                                rtol=1e-15)
 
