@@ -352,7 +352,8 @@ static void pool_after_fork_child(void)
 {
     pthread_cond_init(&pool.wake, NULL);
     pthread_cond_init(&pool.done, NULL);
-    pool.nworkers = pool.sleepers = pool.busy = pool.seats = pool.pending = 0;
+    pool.nworkers = pool.sleepers = pool.busy = pool.seats = 0;
+    pool.pending = 0;
     pool.job = NULL;
     pthread_mutex_unlock(&pool.mutex);
 }
@@ -394,7 +395,8 @@ static int pool_run(fill_job *job, int helpers)
     if (helpers > pool.nworkers)
         helpers = pool.nworkers;
     pool.job = job;
-    pool.seats = pool.pending = helpers;
+    pool.seats = helpers;
+    pool.pending = helpers;
     atomic_fetch_add(&pool.posted, 1);
     /* wake up to helpers sleepers; a worker that is not asleep (spinning, or
      * between jobs) checks the seats before it sleeps */
