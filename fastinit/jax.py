@@ -31,7 +31,8 @@ each factory).
 
 Sharding
 --------
-``init(key, shape, dtype, out_sharding=NamedSharding(mesh, spec))`` builds
+``init(key, shape, dtype, out_sharding=NamedSharding(mesh, spec))`` (or a
+``PartitionSpec`` inside ``jax.set_mesh(mesh)``, as JAX takes it) builds
 the array with ``jax.make_array_from_callback``: each block an addressable
 device holds is generated on its own with ``index=`` (fans always from the
 global shape), once per distinct block, so a process of a multi-host job
@@ -228,6 +229,18 @@ def _traced_sharded(make, shape, dtype, data, sharding):
                          out_specs=sharding.spec, check_vma=False)(data)
 
 
+def _named_sharding(sharding, traced: bool):
+    """out_sharding as JAX reads it: a Sharding, or a PartitionSpec over the
+    mesh that ``jax.set_mesh`` set."""
+    if not isinstance(sharding, jax.sharding.PartitionSpec):
+        return sharding
+    mesh = jax.sharding.get_abstract_mesh() if traced else jax.sharding.get_mesh()
+    if mesh.empty:
+        raise ValueError(f"out_sharding={sharding} needs a mesh: call inside jax.set_mesh(mesh) "
+                         f"or pass a NamedSharding")
+    return jax.sharding.NamedSharding(mesh, sharding)
+
+
 def _factory(make, default_dtype):
     """init(key, shape, dtype, out_sharding) over make(shape, seed, *, stream,
     dtype, index), a fastinit NumPy initializer with its parameters bound."""
@@ -238,13 +251,14 @@ def _factory(make, default_dtype):
         if isinstance(data, jax.core.Tracer):
             make(shape, 0, dtype=dtype, index=_nothing(shape))  # checks the arguments now, not at run time
             if out_sharding is not None:
+                out_sharding = _named_sharding(out_sharding, traced=True)
                 if not isinstance(out_sharding, jax.sharding.NamedSharding):
                     raise TypeError(f"out_sharding must be a jax.sharding.NamedSharding under jit, got {out_sharding!r}")
                 return _traced_sharded(make, shape, dtype, data, out_sharding)
             return jax.pure_callback(functools.partial(_host_block, make, shape, dtype),
                                      jax.ShapeDtypeStruct(shape, dtype), data, vmap_method="sequential")
         seed, stream = seed_stream(data)
-        return make_array(make, shape, seed, out_sharding, stream=stream, dtype=dtype)
+        return make_array(make, shape, seed, _named_sharding(out_sharding, traced=False), stream=stream, dtype=dtype)
     return init
 
 

@@ -242,6 +242,23 @@ def test_make_array_errors_before_any_device_work():
 
 # ---- jit, vmap, dtypes ----------------------------------------------------------
 
+def test_partition_spec_over_the_set_mesh():
+    """out_sharding=PartitionSpec, as JAX takes it, means the jax.set_mesh mesh."""
+    needs_8_devices()
+    expected = fastinit.he_normal(SHAPE, 3, distribution="truncated_normal")
+    init = fj.he_normal()
+    mesh = jax.make_mesh((2, 4), ("a", "b"))
+    with jax.set_mesh(mesh):
+        x = init(jax.random.key(3), SHAPE, out_sharding=P("a", "b"))
+        y = jax.jit(lambda k: init(k, SHAPE, out_sharding=P("b", None)))(jax.random.key(3))
+    assert x.sharding == NamedSharding(mesh, P("a", "b"))
+    assert y.sharding.is_equivalent_to(NamedSharding(mesh, P("b", None)), 2)
+    same(x, expected)
+    same(y, expected)
+    with pytest.raises(ValueError, match="set_mesh"):
+        init(jax.random.key(3), SHAPE, out_sharding=P("a"))
+
+
 def test_jit_with_out_sharding_makes_only_device_blocks():
     """Under jit each device's callback makes its own block: the blocks asked
     for are the shards, never the whole array."""
