@@ -18,10 +18,9 @@ SEED_LIMIT = 2**64
 MAX_ELEMENTS = 2**63 - 1
 # Below this many output elements per thread, a thread costs more than it
 # saves: fills of 2 * MIN_ELEMENTS_PER_THREAD (65536) elements and more get a
-# second thread. Measured with benchmarks/thread_scaling.py: 2 threads are
-# ~1.3x (glorot_uniform, the cheapest kernel) to ~1.6x (he_normal) faster at
-# 65536 float32 elements, about even at 32768 (a pool worker takes ~5-10 us
-# to join a fill).
+# second thread. Measured with benchmarks/thread_scaling.py (README): 2
+# threads are ~1.7x faster at 65536 float32 elements (he_normal and
+# glorot_uniform, the cheapest kernel), 0.97x (he_normal) at 32768.
 MIN_ELEMENTS_PER_THREAD = 1 << 15
 
 
