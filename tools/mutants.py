@@ -13,8 +13,9 @@ Adding a guarantee means adding a Mutant here: the file, a small unique
 `old` text, its defective `new` text, and the pytest arguments of the tests
 that catch it. Python mutants reuse the built extension (the copy includes
 it); C mutants (a file under fastinit/src or the .pyx) rebuild only the
-extension in the copy (so the setup.py build requirements, setuptools and
-Cython, must be installed). FASTINIT_EXPECT_ISAS defaults to tools/cpu_isas.py,
+extension in the copy, recompiling only the sources whose text (or a
+header's) differs from an earlier build (so the setup.py build requirements,
+setuptools and Cython, must be installed). FASTINIT_EXPECT_ISAS defaults to tools/cpu_isas.py,
 as in CI, so a build without the SIMD paths must fail rather than skip."""
 from __future__ import annotations
 
@@ -200,8 +201,41 @@ def make_copy(m: Mutant, base: pathlib.Path) -> pathlib.Path:
     return tree
 
 
+# setup.py build_ext --inplace, reusing object files: setuptools recompiles
+# every source, so each compile is keyed by the source, every header of
+# fastinit/src and the compiler arguments, and an object already made for the
+# same key (by an earlier mutant's build) is copied instead. A mutant of
+# fill.c then recompiles fill.c only.
+CACHED_BUILD = r"""
+import hashlib, pathlib, runpy, shutil, sys
+import setuptools  # noqa: F401  (its distutils)
+from distutils import unixccompiler
+
+cache = pathlib.Path(sys.argv[1])
+headers = b"".join(p.read_bytes() for p in sorted(pathlib.Path("fastinit/src").glob("*.h")))
+compile_one = unixccompiler.UnixCCompiler._compile
+
+
+def cached_compile(self, obj, src, ext, cc_args, extra_postargs, pp_opts):
+    args = repr((self.compiler_so, cc_args, extra_postargs, pp_opts)).encode()
+    hit = cache / (hashlib.sha256(pathlib.Path(src).read_bytes() + headers + args).hexdigest() + ".o")
+    if hit.exists():
+        shutil.copyfile(hit, obj)
+        return
+    compile_one(self, obj, src, ext, cc_args, extra_postargs, pp_opts)
+    shutil.copyfile(obj, hit)
+
+
+unixccompiler.UnixCCompiler._compile = cached_compile
+sys.argv = ["setup.py", "build_ext", "--inplace", "-q"]
+runpy.run_path("setup.py", run_name="__main__")
+"""
+
+
 def build(tree: pathlib.Path, env: dict):
-    return subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace", "-q", "-j", "2"],
+    cache = tree.parent / "object-cache"
+    cache.mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-c", CACHED_BUILD, str(cache)],
                           cwd=tree, env=env, capture_output=True, text=True)
 
 
