@@ -78,7 +78,8 @@ def check_placements(checks, mesh, cases, calls=CALLS):
             out = fn(dt, **kw, seed=SEED, stream=STREAM)
             checks.true(f"{fn.__name__} returns its DTensor", out is dt)
             checks.true(f"{fn.__name__} {placements} bumps the DTensor's version", dt._version > 0)
-            checks.equal(f"{fn.__name__}{kw} {shape} {placements}", dt.full_tensor(), single(fn, kw, shape, torch.float32))
+            checks.equal(f"{fn.__name__}{kw} {shape} {placements}", dt.full_tensor(),
+                         single(fn, kw, shape, torch.float32))
 
 
 def check_dtypes(checks, mesh, placements):
