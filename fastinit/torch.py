@@ -416,7 +416,10 @@ def _fill(tensor, name, generator, seed, stream, *, equal_ok=False, **options):
 
     with torch.no_grad():
         for block in target.blocks:
-            if _direct(block.local, dtype):
+            # the direct write announced; a copy_ is PyTorch's own write, but
+            # an inference tensor outside inference_mode is refused now,
+            # before the seed is drawn
+            if _direct(block.local, dtype) or (block.local.is_inference() and not torch.is_inference_mode_enabled()):
                 _announce_inplace(block.local)
         if seed is None:
             key[0] = draw_seed(generator)

@@ -383,11 +383,13 @@ def test_backward_through_refilled_weight_raises_like_pytorch(contiguous):
 def test_refused_write_leaves_tensor_and_generator_untouched():
     with torch.inference_mode():
         t = torch.full((4, 3), 7.0)
+        transposed = torch.full((3, 4), 7.0).T  # filled through copy_
     g = torch.Generator().manual_seed(3)
-    for fill in (lambda: fi.xavier_uniform_(t, seed=1), lambda: fi.normal_(t, generator=g)):
-        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
-            fill()
-    assert (t == 7).all()
+    for tensor in (t, transposed):
+        for fill in (lambda: fi.xavier_uniform_(tensor, seed=1), lambda: fi.normal_(tensor, generator=g)):
+            with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+                fill()
+        assert (tensor == 7).all()
     assert torch.equal(fi.normal_(torch.empty(3), generator=g),
                        fi.normal_(torch.empty(3), generator=torch.Generator().manual_seed(3)))
 
