@@ -645,3 +645,18 @@ def test_bfloat16_bounds_property_without_ml_dtypes(monkeypatch):
     with __import__("warnings").catch_warnings():
         __import__("warnings").simplefilter("ignore")
         check()
+
+
+def test_bfloat16_blocks_without_ml_dtypes_equal_the_core(monkeypatch):
+    """The block path (DTensor shards, fill_block) with ml_dtypes hidden:
+    each block is the ml_dtypes tensor's slice, bounds included."""
+    pytest.importorskip("ml_dtypes")
+    shape = (40, 30)
+    full = fi.uniform_(torch.empty(shape, dtype=torch.bfloat16), 0.0, 1.0, seed=8)
+    trunc = fi.trunc_normal_(torch.empty(shape, dtype=torch.bfloat16), a=-0.3, b=0.3, seed=8)
+    monkeypatch.setitem(sys.modules, "ml_dtypes", None)
+    for offsets, local_shape in (((0, 0), (40, 30)), ((7, 3), (20, 25)), ((39, 0), (1, 30))):
+        box = tuple(slice(o, o + n) for o, n in zip(offsets, local_shape))
+        for fn, kw, want in ((fi.uniform_, dict(a=0.0, b=1.0), full), (fi.trunc_normal_, dict(a=-0.3, b=0.3), trunc)):
+            local = fi.fill_block(fn, torch.empty(local_shape, dtype=torch.bfloat16), shape, offsets, **kw, seed=8)
+            assert torch.equal(local.view(torch.int16), want[box].view(torch.int16)), (fn.__name__, offsets)
