@@ -1,0 +1,113 @@
+"""One rank of tests/test_torch_module_distributed.py (4 ranks, gloo):
+builds a small transformer and a DLRM-style model on meta, shards them
+(FSDP2 on 1, 2 and 4 ranks; FSDP2 x tensor parallel on a (2, 2) mesh),
+materializes with to_empty, runs fastinit.torch.init_module, and compares
+every parameter's full_tensor() with the single-process init_module result,
+bit for bit. Prints one JSON line: the checks run and the failures.
+
+Usage: python module_worker.py RANK WORLD PORT
+"""
+import json
+import sys
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.fsdp import fully_shard
+from torch.distributed.tensor import DTensor
+from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+
+import fastinit.torch as fi
+
+SEED = 2**33 + 5
+
+
+class Block(nn.Module):
+    def __init__(self, d=20, ff=42):
+        super().__init__()
+        self.norm = nn.LayerNorm(d)
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+        self.up, self.down = nn.Linear(d, ff), nn.Linear(ff, d)
+
+
+class Transformer(nn.Module):
+    def __init__(self, vocab=51, d=20):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.blocks = nn.ModuleList(Block(d) for _ in range(2))
+        self.norm = nn.LayerNorm(d)
+        self.head = nn.Linear(d, vocab, bias=False)
+
+    def parts(self):
+        return list(self.blocks)
+
+    def tp_plan(self):
+        plan = {"head": ColwiseParallel()}
+        for i in range(len(self.blocks)):
+            plan.update({f"blocks.{i}.{n}": ColwiseParallel() for n in ("q", "k", "v", "up")})
+            plan.update({f"blocks.{i}.{n}": RowwiseParallel() for n in ("o", "down")})
+        return plan
+
+
+class DLRM(nn.Module):
+    """Embedding tables of uneven row counts, bottom and top MLPs."""
+
+    def __init__(self, rows=(37, 101, 13, 250), dims=(8, 16, 8, 4)):
+        super().__init__()
+        self.tables = nn.ModuleDict({f"t{i}": nn.EmbeddingBag(r, d, mode="sum") for i, (r, d) in
+                                     enumerate(zip(rows, dims))})
+        self.bottom = nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 8))
+        self.top = nn.Sequential(nn.Linear(8 + sum(dims), 30), nn.ReLU(), nn.Linear(30, 1))
+
+    def parts(self):
+        return list(self.tables.values())
+
+    def tp_plan(self):
+        return {"bottom.0": ColwiseParallel(), "bottom.2": RowwiseParallel(),
+                "top.0": ColwiseParallel(), "top.2": RowwiseParallel()}
+
+
+def sharded(build, fsdp_mesh, tp_mesh=None, init_before=False):
+    with torch.device("meta"):
+        model = build()
+    if init_before:  # materialize and initialize the full model, then shard it
+        model.to_empty(device="cpu")
+        fi.init_module(model, SEED)
+    if tp_mesh is not None:
+        parallelize_module(model, tp_mesh, model.tp_plan())
+    for part in model.parts():
+        fully_shard(part, mesh=fsdp_mesh)
+    fully_shard(model, mesh=fsdp_mesh)
+    if not init_before:
+        model.to_empty(device="cpu")
+        fi.init_module(model, SEED)
+    return model
+
+
+def main():
+    rank, world, port = (int(a) for a in sys.argv[1:4])
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    solo = init_device_mesh("cpu", (world, 1), mesh_dim_names=("rest", "solo"))["solo"]
+    grid = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
+    everyone = init_device_mesh("cpu", (world,))
+    configs = {"1 rank": dict(fsdp_mesh=solo), "2 ranks": dict(fsdp_mesh=grid["dp"]),
+               "4 ranks": dict(fsdp_mesh=everyone), "(2, 2) FSDP x TP": dict(fsdp_mesh=grid["dp"], tp_mesh=grid["tp"]),
+               "4 ranks, initialized before fully_shard": dict(fsdp_mesh=everyone, init_before=True)}
+    checks, failures, placements = 0, [], set()
+    for build in (Transformer, DLRM):
+        reference = dict(fi.init_module(build(), SEED).named_parameters())
+        for config, kwargs in configs.items():
+            model = sharded(build, **kwargs)
+            for name, param in model.named_parameters():
+                checks += 1
+                placements.add(str(param.placements) if isinstance(param, DTensor) else "plain")
+                full = param.full_tensor() if isinstance(param, DTensor) else param
+                if not torch.equal(full.detach().view(torch.int32), reference[name].detach().view(torch.int32)):
+                    failures.append(f"{build.__name__}, {config}: {name}")
+    dist.destroy_process_group()
+    print(json.dumps(dict(checks=checks, failures=failures, placements=sorted(placements))))
+
+
+if __name__ == "__main__":
+    main()
