@@ -162,7 +162,7 @@ cdef object _fill(cnp.ndarray out, const fi_layout *lay, const fi_request *req, 
 # the full Python path, so errors and bits are the same either way.
 
 cdef enum:
-    MAX_KEY_OPTIONS = 27  # type codes of 5 kinds packed in 64 bits
+    MAX_KEY_OPTIONS = 26  # with the dtype's, type codes of 5 kinds packed in 64 bits
 
 # FASTINIT_NUM_THREADS as the full path reads it (os.environ), looked up in
 # os.environ's own mapping: a dict lookup, where getenv() scans the whole
@@ -221,26 +221,21 @@ cdef object _index_key(object index):
     return tuple(key)
 
 
-def hot_key(str name, object shape, object dtype, object out, object threads, object index, tuple values):
-    """The cache key of a call of initializer ``name`` (``values``: its
-    options), or None if an argument is not of a plain type: ``((name,
-    shape), rest)``. Requests are found by hashing the first part only and
-    comparing the rest (comparing mostly identical objects costs less than
-    hashing them). With out= and no dtype, the key holds out's dtype (the
-    dtype the call generates)."""
-    cdef uint64_t codes = 0
+cdef object _NOT_PLAIN = object()
+
+
+cdef object _plain_rest(object shape, object dtype, object threads, object index, tuple values,
+                        uint64_t *codes):
+    """The index key of a call whose shape, dtype, threads, index and option
+    values are all plain, with their type codes in *codes; _NOT_PLAIN if one
+    is not."""
     cdef int code
     if type(shape) is tuple:
         for d in <tuple>shape:
             if type(d) is not int:
-                return None
+                return _NOT_PLAIN
     elif type(shape) is not int:
-        return None
-    if out is not None:
-        if type(out) is not np.ndarray:
-            return None
-        if dtype is None:
-            dtype = (<cnp.ndarray>out).descr
+        return _NOT_PLAIN
     if dtype is None:
         code = 0
     elif type(dtype) is str:
@@ -250,18 +245,40 @@ def hot_key(str name, object shape, object dtype, object out, object threads, ob
     elif isinstance(dtype, np.dtype):
         code = 3
     else:
-        return None
-    codes = code
+        return _NOT_PLAIN
+    codes[0] = code
     if threads is not None and type(threads) is not int:
-        return None
+        return _NOT_PLAIN
     index_key = _index_key(index)
     if index_key is False or len(values) > MAX_KEY_OPTIONS:
-        return None
+        return _NOT_PLAIN
     for v in values:
         code = _option_code(v)
         if code < 0:
-            return None
-        codes = codes * 5 + <uint64_t>code
+            return _NOT_PLAIN
+        codes[0] = codes[0] * 5 + <uint64_t>code
+    return index_key
+
+
+cdef inline object _generated_dtype(object dtype, object out):
+    """The dtype argument a key holds: out's dtype for out= and no dtype (the
+    dtype the call generates)."""
+    return (<cnp.ndarray>out).descr if dtype is None and out is not None else dtype
+
+
+def hot_key(str name, object shape, object dtype, object out, object threads, object index, tuple values):
+    """The cache key of a call of initializer ``name`` (``values``: its
+    options), or None if an argument is not of a plain type: ``((name,
+    shape), (type codes, values, dtype, threads, index))``. Requests are found
+    by hashing the first part only and comparing the rest (comparing mostly
+    identical objects costs less than hashing them)."""
+    cdef uint64_t codes = 0
+    if out is not None and type(out) is not np.ndarray:
+        return None
+    dtype = _generated_dtype(dtype, out)
+    index_key = _plain_rest(shape, dtype, threads, index, values, &codes)
+    if index_key is _NOT_PLAIN:
+        return None
     return (name, shape), (codes, values, dtype, threads, index_key)
 
 
@@ -278,7 +295,9 @@ cdef class Request:
     cdef readonly int threads
     cdef bint threads_from_env
     cdef object env  # FASTINIT_NUM_THREADS when the thread count was decided
-    cdef object call  # the second part of the call's hot_key
+    # the second part of the call's hot_key (see cache_request)
+    cdef uint64_t codes
+    cdef object values, dtype_key, threads_key, index_key
     cdef int ndim
     cdef cnp.npy_intp dims[FI_MAX_DIMS + 32]
     cdef uint64_t size
@@ -307,6 +326,13 @@ cdef class Request:
             return True
         env = _ENVIRON.get(_THREADS_VAR)
         return env is self.env or env == self.env
+
+    cdef bint serves(self, uint64_t codes, tuple values, object dtype, object threads, object index_key):
+        """The call with these key parts is the one this request was made for."""
+        return (self.codes == codes and (self.values is values or self.values == values)
+                and (self.dtype_key is dtype or self.dtype_key == dtype)
+                and (self.threads_key is threads or self.threads_key == threads)
+                and (self.index_key is index_key or self.index_key == index_key))
 
     cdef bint fits(self, cnp.ndarray out):
         """out is a buffer this request may fill: its shape and dtype,
@@ -365,8 +391,12 @@ def cache_request(tuple key, Request request):
     if _cached >= MAX_REQUESTS:
         REQUESTS.clear()
         _cached = 0
-    bucket, request.call = key
-    REQUESTS.setdefault(bucket, []).append(request)
+    bucket, (request.codes, request.values, request.dtype_key, request.threads_key, request.index_key) = key
+    requests = REQUESTS.setdefault(bucket, [])
+    # a stale request of the same call (FASTINIT_NUM_THREADS changed) gives way
+    requests[:] = [r for r in requests if not (<Request>r).serves(request.codes, request.values, request.dtype_key,
+                                                                  request.threads_key, request.index_key)]
+    requests.append(request)
     _cached += 1
 # The full path of a call (validation, parameters, fill; set by fastinit._spec).
 cdef object _full_path = None
@@ -379,35 +409,28 @@ def set_full_path(fn):
     _full_path = fn
 
 
-cdef object _find(tuple key):
-    bucket = REQUESTS.get(key[0])
-    if bucket is None:
-        return None
-    call = key[1]
-    for request in <list>bucket:
-        if (<Request>request).call == call:
-            return request
-    return None
-
-
 def generate(str name, object shape, object seed, object stream, object dtype, object out,
              object threads, object index, tuple values):
     """A call of the public initializer ``name`` (``values``: its options in
     spec order): from its cached Request if it has one, else by the full
     path (no plain key, not cached yet, seed=None, a seed, stream or out
     that does not fit, FASTINIT_NUM_THREADS changed)."""
-    cdef uint64_t seed_value = 0, stream_value = 0
+    cdef uint64_t seed_value = 0, stream_value = 0, codes = 0
     cdef Request request
-    if _as_uint64(seed, &seed_value) and _as_uint64(stream, &stream_value):
-        key = hot_key(name, shape, dtype, out, threads, index, values)
-        found = None if key is None else _find(<tuple>key)
-        if found is not None:
-            request = <Request>found
-            if request.current():
-                if out is None:
-                    return request.fill(request.empty(), seed_value, stream_value)
-                if request.fits(out):
-                    return request.fill(out, seed_value, stream_value)
+    if (_as_uint64(seed, &seed_value) and _as_uint64(stream, &stream_value)
+            and (out is None or type(out) is np.ndarray)):
+        key_dtype = _generated_dtype(dtype, out)
+        index_key = _plain_rest(shape, key_dtype, threads, index, values, &codes)
+        bucket = None if index_key is _NOT_PLAIN else REQUESTS.get((name, shape))
+        if bucket is not None:
+            for found in <list>bucket:
+                request = <Request>found
+                if request.serves(codes, values, key_dtype, threads, index_key) and request.current():
+                    if out is None:
+                        return request.fill(request.empty(), seed_value, stream_value)
+                    if request.fits(out):
+                        return request.fill(out, seed_value, stream_value)
+                    break
     return _full_path(name, shape, seed, stream, dtype, out, threads, index, values)
 
 

@@ -125,6 +125,15 @@ def test_bad_thread_variable_after_warm_up(monkeypatch):
         F.normal(4, 0)
 
 
+def test_a_stale_request_is_replaced(monkeypatch):
+    _core.REQUESTS.clear()
+    F.normal(5, 0)
+    monkeypatch.setenv("FASTINIT_NUM_THREADS", "1")
+    F.normal(5, 0)
+    F.normal(5, 0)
+    assert sum(map(len, _core.REQUESTS.values())) == 1
+
+
 def test_cache_is_bounded():
     _core.REQUESTS.clear()
     for n in range(_core.MAX_REQUESTS + 10):
