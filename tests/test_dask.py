@@ -44,7 +44,9 @@ def test_3d_and_slicing_stays_lazy():
 
 
 def test_seed_none_is_drawn_once():
-    lazy = fd.normal((100, 10), None, chunks=(10, 10))
+    # float64: a chance repeat among 1000 values is ~1e-10 (float32: ~1e-4);
+    # chunks made from per-chunk positions under one seed would repeat a block
+    lazy = fd.normal((100, 10), None, chunks=(10, 10), dtype=np.float64)
     a = lazy.compute()
     np.testing.assert_array_equal(a, lazy.compute())
     assert len(np.unique(a)) == a.size
