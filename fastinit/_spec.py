@@ -417,7 +417,9 @@ class Initializer(NamedTuple):
 # fan options: JAX's axes, PyTorch's layout, explicit fans
 _FANS = (("fan_in", None), ("fan_out", None), ("in_axis", -2), ("out_axis", -1), ("batch_axis", ()), ("layout", None))
 _FAN_IN = tuple(o for o in _FANS if o[0] != "fan_out")  # LeCun uses fan_in only
-_HE = (("a", 0.0), ("mode", "fan_in"), ("nonlinearity", "relu"), ("gain", None))
+# PyTorch's default nonlinearity: with a = 0 its gain is sqrt(2), as ReLU's;
+# with a given, a is the negative slope it means (nn.Linear's a = sqrt(5))
+_HE = (("a", 0.0), ("mode", "fan_in"), ("nonlinearity", "leaky_relu"), ("gain", None))
 _NORMAL = (("distribution", "normal"),)  # untruncated; "truncated_normal" is the Keras/JAX default
 
 _TABLE = (
@@ -485,14 +487,6 @@ def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
         return block
     p.out[...] = block
     return p.out
-
-
-def sample(distribution, p: _plan.Plan) -> np.ndarray:
-    """Generate p's block of ``distribution`` into p.out or a new array."""
-    if isinstance(distribution, Orthogonal):
-        return _orthogonal_block(distribution.gain, p)
-    kernel, params = distribution.core(p.dtype)
-    return _plan.run(p, kernel, **params)
 
 
 def _generate(name, shape, seed, stream, dtype, out, threads, index, values):

@@ -31,7 +31,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 import fastinit
-from fastinit import _plan
+from fastinit import _plan, _spec
 
 try:
     from torch.distributed.tensor import DTensor
@@ -160,9 +160,8 @@ def _kaiming_bound(tensor, a, mode, nonlinearity):
     """The U(-bound, bound) of nn.init.kaiming_uniform_, None for a zero-element tensor."""
     if 0 in tensor.shape:
         return None
-    fan = nn.init._calculate_correct_fan(tensor, mode)
-    std = nn.init.calculate_gain(nonlinearity, a) / fan ** 0.5
-    return 3.0 ** 0.5 * std
+    options = {"a": a, "mode": mode, "nonlinearity": nonlinearity, "layout": "torch"}
+    return _spec.INITIALIZERS["he_uniform"].distribution(tuple(tensor.shape), options).high
 
 
 # The nn.init functions that reach a TorchFunctionMode themselves (they check

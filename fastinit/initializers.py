@@ -145,13 +145,14 @@ def glorot_normal(shape, seed=None, *, gain=1.0, distribution="normal", stream=0
                      (gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
-def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", gain=None,
+def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gain=None,
                stream=0, dtype=None, out=None, threads=None, index=None,
                fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """He/Kaiming uniform: U(-b, b), ``b = gain * sqrt(3 / fan)``.
 
-    ``gain = calculate_gain(nonlinearity, a)`` (``sqrt(2)`` for ReLU) unless
-    ``gain`` is given; ``fan`` is the ``mode`` fan. He et al. (2015);
+    ``gain = calculate_gain(nonlinearity, a)`` unless ``gain`` is given:
+    ``sqrt(2)`` for ReLU and for the default, PyTorch's ``leaky_relu`` with
+    negative slope ``a = 0``; ``fan`` is the ``mode`` fan. He et al. (2015);
     ``torch.nn.init.kaiming_uniform_``.
 
     >>> import fastinit
@@ -163,7 +164,7 @@ def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", g
                      (a, mode, nonlinearity, gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
-def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="relu", gain=None,
+def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gain=None,
               distribution="normal", stream=0, dtype=None, out=None, threads=None, index=None,
               fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """He/Kaiming normal: N(0, s^2), ``s = gain / sqrt(fan)``.

@@ -138,6 +138,8 @@ def test_worked_example_variance_via_fan_overrides(name, variance):
     ({"nonlinearity": "leaky_relu"}, SQRT2 / math.sqrt(400)),
     ({"nonlinearity": "leaky_relu", "a": 0.2}, math.sqrt(2 / 1.04) / math.sqrt(400)),
     ({"nonlinearity": "leaky_relu", "a": math.sqrt(5)}, math.sqrt(2 / 6) / math.sqrt(400)),
+    # the default nonlinearity is PyTorch's leaky_relu, so a is honoured (nn.Linear's a = sqrt(5))
+    ({"a": math.sqrt(5)}, math.sqrt(2 / 6) / math.sqrt(400)),
     ({"nonlinearity": "selu"}, 0.75 / math.sqrt(400)),
     ({"gain": 0.5}, 0.5 / math.sqrt(400)),
     ({"gain": 0.5, "nonlinearity": "tanh"}, 0.5 / math.sqrt(400)),  # gain wins
