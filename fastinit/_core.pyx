@@ -362,6 +362,7 @@ cdef class Request:
     cdef object fill(self, cnp.ndarray out, uint64_t seed, uint64_t stream):
         cdef fi_request req = self.req
         if self.size == 0:
+            _last_fill.info = None  # no fill ran: report none, not the previous one
             return out
         _set_key(&req, seed, stream)
         return _fill(out, &self.lay, &req, self.threads)
@@ -393,11 +394,13 @@ def cache_request(tuple key, Request request):
         _cached = 0
     bucket, (request.codes, request.values, request.dtype_key, request.threads_key, request.index_key) = key
     requests = REQUESTS.setdefault(bucket, [])
-    # a stale request of the same call (FASTINIT_NUM_THREADS changed) gives way
+    before = len(requests)
+    # a request of the same call (a repeated full-path call, or a stale one:
+    # FASTINIT_NUM_THREADS changed) gives way; only new entries count
     requests[:] = [r for r in requests if not (<Request>r).serves(request.codes, request.values, request.dtype_key,
                                                                   request.threads_key, request.index_key)]
     requests.append(request)
-    _cached += 1
+    _cached += len(requests) - before
 # The full path of a call (validation, parameters, fill; set by fastinit._spec).
 cdef object _full_path = None
 

@@ -489,6 +489,33 @@ def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
     return p.out
 
 
+def orthogonal_columns(shape, seed, *, scale, column_axis, stream=0, dtype=None, index=None, out=None):
+    """JAX's and Keras' layout of an orthogonal initializer: orthonormal
+    along ``column_axis`` against the product of the other axes,
+    ``fastinit.orthogonal`` of that 2-D matrix moved into place; ``index=``
+    selects a block (an empty block only validates: no QR)."""
+    shape = _plan.check_shape(shape)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal needs a shape with at least 2 axes, got {shape}")
+    if not -len(shape) <= column_axis < len(shape):
+        raise ValueError(f"column_axis={column_axis!r} is out of range for a shape with {len(shape)} axes")
+    axis = column_axis % len(shape)
+    cols = shape[axis]
+    rest = shape[:axis] + shape[axis + 1:]
+    if index is not None:
+        block_shape = np.broadcast_to(np.empty((), np.uint8), shape)[index].shape  # no allocation
+        if 0 in block_shape:
+            dt = _plan.check_dtype(dtype, out, FLOAT_DTYPES)
+            return np.empty(block_shape, dt) if out is None else out
+    q = generate("orthogonal", (math.prod(rest), cols), seed, stream, dtype, None, None, None, (scale,))
+    full = np.moveaxis(q.reshape(rest + (cols,)), -1, axis)
+    block = full if index is None else full[index]
+    if out is None:
+        return np.ascontiguousarray(block)
+    out[...] = block
+    return out
+
+
 def _generate(name, shape, seed, stream, dtype, out, threads, index, values):
     """The full path of a call: validate everything, compute the
     distribution's parameters, fill; and cache the request if the call has a

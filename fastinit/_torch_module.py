@@ -95,18 +95,25 @@ class _Names:
             if (local.storage_offset(), local.shape, local.stride()) == \
                     (own.storage_offset(), own.shape, own.stride()):
                 if isinstance(param, DTensor) and not isinstance(tensor, DTensor):
-                    raise NotImplementedError(
+                    return name, param, _Unroutable(
                         f"a random fill of the local shard of the DTensor parameter {name!r}: fill the "
                         f"DTensor itself, so that fastinit knows which block of the global tensor it is")
                 return name, param, None
             positions = _positions_in(own, local)
             if positions is not None:
                 if isinstance(tensor, DTensor) or isinstance(param, DTensor):
-                    raise NotImplementedError(
+                    return name, param, _Unroutable(
                         f"a random fill of a view of the sharded parameter {name!r}: fill the whole "
                         f"parameter (fastinit routes whole DTensors, not views of them)")
                 return name, param, positions
         return None
+
+
+class _Unroutable(str):
+    """The positions find() gives for a write fastinit cannot place in the
+    global tensor (a view or the local shard of a DTensor parameter): why.
+    Only a random fill of it is refused; other writes (a padding row's
+    ``fill_(0)``) run as they are."""
 
 
 def _positions_in(param, view):
@@ -277,11 +284,15 @@ class _Routing(TorchFunctionMode):
             return hit is not None
         if isinstance(frame["tensor"], DTensor):
             raise NotImplementedError(f"orthogonal_ of the sharded parameter {hit[0]!r}")
-        fastinit.torch.normal_(target, 0.0, 1.0, seed=self.seed, stream=stable_stream(hit[0]))
+        # the matrix of a view (say one gate's block) takes the values at the
+        # view's positions, so blocks of one parameter differ
+        self._fill(target, hit, "normal", (0.0, 1.0))
         return True
 
     def _fill(self, target, hit, kind, params):
         name, param, positions = hit
+        if isinstance(positions, _Unroutable):
+            raise NotImplementedError(positions)
         stream = stable_stream(name)
         fills = {"uniform": fastinit.torch.uniform_, "normal": fastinit.torch.normal_,
                  "truncated_normal": fastinit.torch.trunc_normal_}

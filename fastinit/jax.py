@@ -327,31 +327,10 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
                                       a=lower * stddev, b=upper * stddev), dtype)
 
 
-def _orthogonal_columns(shape, seed, *, scale, column_axis, stream, dtype, index=None, out=None):
-    """JAX's layout: orthonormal along ``column_axis`` against the product of
-    the other axes; ``fastinit.orthogonal`` of that 2-D matrix, moved into
-    place."""
-    shape = _plan.check_shape(shape)
-    if len(shape) < 2:
-        raise ValueError(f"orthogonal needs a shape with at least 2 axes, got {shape}")
-    if not -len(shape) <= column_axis < len(shape):
-        raise ValueError(f"column_axis={column_axis!r} is out of range for a shape with {len(shape)} axes")
-    axis = column_axis % len(shape)
-    cols = shape[axis]
-    rest = shape[:axis] + shape[axis + 1:]
-    q = fastinit.orthogonal((int(np.prod(rest)), cols), seed, gain=scale, stream=stream, dtype=dtype)
-    full = np.moveaxis(q.reshape(rest + (cols,)), -1, axis)
-    block = full if index is None else full[index]
-    if out is None:
-        return np.ascontiguousarray(block)
-    out[...] = block
-    return out
-
-
 def orthogonal(scale=1.0, column_axis=-1, dtype=None):
     """``jax.nn.initializers.orthogonal``: orthonormal columns along
     ``column_axis`` (rows if there are fewer), times ``scale``; for a 2-D shape
     with ``column_axis=-1`` it equals ``fastinit.orthogonal(shape, seed,
     gain=scale)``. The QR factorization needs the whole matrix: a sharded
     call factors it once per distinct block."""
-    return _factory(functools.partial(_orthogonal_columns, scale=scale, column_axis=column_axis), dtype)
+    return _factory(functools.partial(_spec.orthogonal_columns, scale=scale, column_axis=column_axis), dtype)

@@ -161,21 +161,11 @@ class TruncatedNormal(keras.initializers.TruncatedNormal):
         return _to_tensor(make, _seed(self), shape, dtype, layout)
 
 
-def _orthogonal_last_axis(shape, seed, *, gain, dtype, index=None):
-    """Keras' layout: orthonormal along the last axis against the product of
-    the others, ``fastinit.orthogonal`` of that matrix reshaped."""
-    shape = _plan.check_shape(shape)
-    if len(shape) < 2:
-        raise ValueError(f"Orthogonal needs a shape with at least 2 axes, got {shape}")
-    q = fastinit.orthogonal((math.prod(shape[:-1]), shape[-1]), seed, gain=gain, dtype=dtype).reshape(shape)
-    return q if index is None else np.ascontiguousarray(q[index])
-
-
 @register
 class Orthogonal(keras.initializers.Orthogonal):
     """``keras.initializers.Orthogonal``: ``fastinit.orthogonal`` of the
     ``(prod(shape[:-1]), shape[-1])`` matrix, times ``gain``, reshaped."""
 
     def __call__(self, shape, dtype=None, layout=None):
-        make = functools.partial(_orthogonal_last_axis, gain=self.gain)
+        make = functools.partial(_spec.orthogonal_columns, scale=self.gain, column_axis=-1)
         return _to_tensor(make, _seed(self), shape, dtype, layout)

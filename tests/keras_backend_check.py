@@ -104,11 +104,14 @@ def check_jax_layout():
     layouts = distribution.LayoutMap(mesh)
     layouts["d/kernel"] = distribution.TensorLayout([None, "model"])
     layouts["d/bias"] = distribution.TensorLayout(["model"])
+    layouts["o/kernel"] = distribution.TensorLayout(["model", None])
     distribution.set_distribution(distribution.ModelParallel(layout_map=layouts, batch_dim_name="batch"))
     try:
         layer = keras.layers.Dense(16, kernel_initializer=fk.HeUniform(seed=4),
                                    bias_initializer=fk.RandomNormal(seed=1), name="d")
         layer.build((None, 8))
+        orthogonal = keras.layers.Dense(8, kernel_initializer=fk.Orthogonal(seed=3), name="o")
+        orthogonal.build((None, 16))
     finally:
         distribution.set_distribution(None)
     kernel = layer.kernel.value
@@ -116,6 +119,8 @@ def check_jax_layout():
     assert len({str(s.index) for s in kernel.addressable_shards}) == 4  # 4 column blocks
     same(kernel, vs((8, 16), 4, 2.0, "fan_in", "uniform"))
     same(layer.bias, fastinit.normal(16, 1, 0.0, 0.05))
+    assert len({str(s.index) for s in orthogonal.kernel.value.addressable_shards}) == 4  # 4 row blocks
+    same(orthogonal.kernel, fastinit.orthogonal((16, 8), 3))
 
 
 def check_table_counterparts():

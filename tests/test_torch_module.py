@@ -197,6 +197,24 @@ def test_a_view_fill_equals_the_block_of_the_whole_fill():
     assert (m.w[:, :3] == 0).all()
 
 
+def test_orthogonal_blocks_of_one_parameter_differ():
+    """An RNN-style init (orthogonal_ per gate block) gives each block the
+    values at its own positions, not one matrix repeated."""
+    class Gates(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.empty(6, 4))
+
+        def reset_parameters(self):
+            for block in self.w.chunk(3):
+                nn.init.orthogonal_(block)
+    w = fi.init_module(Gates(), seed=3).w.detach()
+    blocks = w.chunk(3)
+    for block in blocks:
+        torch.testing.assert_close(block @ block.T, torch.eye(2), atol=1e-5, rtol=0)
+    assert not torch.equal(blocks[0], blocks[1]) and not torch.equal(blocks[1], blocks[2])
+
+
 def test_skip_leaves_named_parameters_untouched():
     net = nn.Sequential(nn.Embedding(20, 4, padding_idx=0), nn.Linear(4, 4))
     with torch.no_grad():
