@@ -41,7 +41,8 @@ PROGRESS_FORMAT = 1
 DEFAULT_CHUNK_MB = 64
 # Options whose value may start with "-" followed by a digit ("--shape -5,16",
 # "--in-axis -3,-2"): argparse would read such a value as an option.
-NEGATIVE_VALUED = ("--shape", "--rows", "--in-axis", "--out-axis", "--batch-axis")
+# a negative number as argparse would take for an option: -5,16, -1e-3, -inf
+NEGATIVE_VALUE = re.compile(r"-(\d|\.\d|inf$|nan$)", re.IGNORECASE)
 
 
 class CommandError(Exception):
@@ -196,11 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _glue_negative_values(argv: list) -> list:
-    """'--shape -5,16' -> '--shape=-5,16', so the value reaches its parser
-    (which then says what is wrong with it) instead of reading as an option."""
+    """'--shape -5,16' -> '--shape=-5,16', '--a -inf' -> '--a=-inf': so the
+    value reaches its parser (which then says what is wrong with it, if
+    anything) instead of reading as an option."""
     out = []
     for arg in argv:
-        if out and out[-1] in NEGATIVE_VALUED and re.match(r"-\d", arg):
+        if out and out[-1].startswith("--") and "=" not in out[-1] and NEGATIVE_VALUE.match(arg):
             out[-1] = f"{out[-1]}={arg}"
         else:
             out.append(arg)

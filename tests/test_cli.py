@@ -6,6 +6,7 @@ for real."""
 import errno
 import io
 import json
+import math
 import os
 import signal
 import subprocess
@@ -33,6 +34,7 @@ def run_cli(*args):
     ("uniform", ["--low", "-2", "--high", "5"], dict(low=-2.0, high=5.0)),
     ("normal", ["--mean", "1", "--std", "3"], dict(mean=1.0, std=3.0)),
     ("truncated_normal", ["--dtype", ">f8", "--a", "-1", "--b", "3"], dict(dtype=">f8", a=-1.0, b=3.0)),
+    ("truncated_normal", ["--a", "-inf", "--b", "-1e-3"], dict(a=-math.inf, b=-1e-3)),  # read as options before
     ("lecun_normal", ["--fan-in", "7", "--in-axis", "0", "--out-axis", "2"], dict(fan_in=7.0, in_axis=0, out_axis=2)),
     ("he_normal", ["--in-axis", "-3,-2", "--mode", "fan_avg"], dict(in_axis=(-3, -2), mode="fan_avg")),
     ("glorot_normal", ["--batch-axis", "0"], dict(batch_axis=0)),
