@@ -452,6 +452,18 @@ def _open_partial_for_resume(table: Table, partial: str, progress: str, done: in
     return fd
 
 
+def _is_table(path: str, table) -> bool:
+    """Whether path holds a .npy of table's header and size (the file the
+    final rename put in place, not some other file under its name)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(len(table.header))
+            size = os.fstat(f.fileno()).st_size
+    except FileNotFoundError:
+        return False
+    return header == table.header and size == len(table.header) + table.size * table.dtype.itemsize
+
+
 def generate(args, parser) -> int:
     if args.chunk_mb < 1:
         parser.error(f"--chunk-mb must be >= 1, got {args.chunk_mb}")
@@ -464,7 +476,7 @@ def generate(args, parser) -> int:
     if args.resume:
         saved = _read_progress(table, target, progress)
         record, done = saved, saved["elements_done"]
-        if not os.path.exists(partial) and done == table.size and os.path.exists(target):
+        if not os.path.exists(partial) and done == table.size and _is_table(target, table):
             os.remove(progress)  # killed after the final rename: already complete
             return 0
         if os.path.exists(target) and not saved["replace"]:

@@ -318,6 +318,30 @@ def test_kill_after_the_rename_is_resumed_as_complete(tmp_path, monkeypatch):
     np.testing.assert_array_equal(np.load(out), base_table())
 
 
+def test_resume_does_not_take_another_file_for_the_finished_table(tmp_path, monkeypatch, capsys):
+    """A record of a finished run, no partial file, and under the name a file
+    that is not that table (an older one, say): not 'already complete'."""
+    out = tmp_path / "t.npy"
+    real_remove = os.remove
+
+    def killed_before_removing_the_record(path):
+        if str(path).endswith(cli.PROGRESS_SUFFIX):
+            raise KeyboardInterrupt
+        real_remove(path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "remove", killed_before_removing_the_record)
+        with pytest.raises(SystemExit):
+            run_cli("generate", *BASE, "-o", out)
+    np.save(out, np.zeros(7, np.float32))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as refused:
+        run_cli("generate", *BASE, "--resume", "-o", out)
+    assert refused.value.code != 0
+    assert "t.npy" in capsys.readouterr().err
+    np.testing.assert_array_equal(np.load(out), np.zeros(7, np.float32))
+
+
 @pytest.mark.parametrize("damage", [
     "", "{", "[]", "null", '{"format": 1}', b"\xff\xfe{}",
     {"elements_done": -1}, {"elements_done": 10**9}, {"elements_done": "3"}, {"elements_done": 2.0},
