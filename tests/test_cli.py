@@ -298,8 +298,9 @@ def test_table_is_synced_before_it_is_renamed_into_place(tmp_path, monkeypatch):
         assert writes and ("fdatasync", partial) in between[writes[-1]:]
 
 
-def test_kill_after_the_rename_is_resumed_as_complete(tmp_path, monkeypatch):
-    out = tmp_path / "t.npy"
+def _killed_after_the_rename(monkeypatch, out):
+    """Run generate to out, Ctrl-C'd after the final rename, before the
+    progress record is removed; the exit status."""
     real_remove = os.remove
 
     def killed_before_removing_the_record(path):
@@ -311,7 +312,12 @@ def test_kill_after_the_rename_is_resumed_as_complete(tmp_path, monkeypatch):
         patch.setattr(os, "remove", killed_before_removing_the_record)
         with pytest.raises(SystemExit) as killed:
             run_cli("generate", *BASE, "-o", out)
-    assert killed.value.code == 130
+    return killed.value.code
+
+
+def test_kill_after_the_rename_is_resumed_as_complete(tmp_path, monkeypatch):
+    out = tmp_path / "t.npy"
+    assert _killed_after_the_rename(monkeypatch, out) == 130
     assert sorted(os.listdir(tmp_path)) == ["t.npy", "t.npy.progress"]
     assert run_cli("generate", *BASE, "--resume", "-o", out) == 0
     assert os.listdir(tmp_path) == ["t.npy"]
@@ -322,17 +328,7 @@ def test_resume_does_not_take_another_file_for_the_finished_table(tmp_path, monk
     """A record of a finished run, no partial file, and under the name a file
     that is not that table (an older one, say): not 'already complete'."""
     out = tmp_path / "t.npy"
-    real_remove = os.remove
-
-    def killed_before_removing_the_record(path):
-        if str(path).endswith(cli.PROGRESS_SUFFIX):
-            raise KeyboardInterrupt
-        real_remove(path)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(os, "remove", killed_before_removing_the_record)
-        with pytest.raises(SystemExit):
-            run_cli("generate", *BASE, "-o", out)
+    assert _killed_after_the_rename(monkeypatch, out) == 130
     np.save(out, np.zeros(7, np.float32))
     capsys.readouterr()
     with pytest.raises(SystemExit) as refused:
