@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._plan import default_threads
+from ._checks import default_threads
 
 ISA_ENV = "FASTINIT_ISA"
 

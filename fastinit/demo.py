@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 import fastinit
-from fastinit import _plan
+from fastinit._checks import is_int
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
@@ -91,7 +91,7 @@ def run(depth=50, width=512, batch=1024, seed=0):
     "verdict": str}}``. With square layers Glorot and LeCun coincide. Layer l's weights come from stream l, the input from
     stream 0 of seed + 1, so every run with the same arguments is identical."""
     for name, value in (("depth", depth), ("width", width), ("batch", batch)):
-        if not _plan.is_int(value) or value < 1:
+        if not is_int(value) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     x = fastinit.normal((batch, width), seed + 1)
     results = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ._plan import as_float, check_shape, is_int
+from ._checks import as_float, check_shape, is_int
 
 LAYOUTS = (None, "torch")
 
