@@ -1,7 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Thin layer over the C kernels: checks the buffer, releases the GIL, fills
 the output in chunks (checking for Ctrl-C between them) and exposes ISA
-selection. Argument validation proper lives in fastinit._plan."""
+selection. Argument validation proper lives in fastinit._checks, the
+planning of a call in fastinit._plan; nothing here imports them."""
 from cpython.exc cimport PyErr_CheckSignals, PyErr_Clear, PyErr_Occurred
 from cpython.ref cimport Py_INCREF
 from libc.math cimport copysign
@@ -79,7 +80,7 @@ cdef int _set_layout(fi_layout *lay, tuple layout) except -1:
     return 0
 
 
-def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout,
+def fill_array(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout,
          int threads, cnp.ndarray run_starts=None, **params):
     """Fill ``out`` (C-contiguous, writable) with elements of the logical array
     described by ``layout = (n_runs, run_len, base, outer_shape, outer_stride)``;
@@ -105,7 +106,7 @@ def fill(cnp.ndarray out, str dist, uint64_t seed, uint64_t stream, tuple layout
     _set_key(&req, seed, stream)
     if run_starts is not None:
         lay.run_starts = <const uint64_t *>cnp.PyArray_DATA(run_starts)
-    return _fill(out, &lay, &req, nthreads)
+    return _fill_chunks(out, &lay, &req, nthreads)
 
 
 cdef inline void _set_key(fi_request *req, uint64_t seed, uint64_t stream) noexcept:
@@ -115,8 +116,8 @@ cdef inline void _set_key(fi_request *req, uint64_t seed, uint64_t stream) noexc
     req.stream[1] = <uint32_t>(stream >> 32)
 
 
-cdef object _fill(cnp.ndarray out, const fi_layout *lay, const fi_request *req, int nthreads):
-    """The fill of out proper: chunk by chunk, the GIL released, Ctrl-C
+cdef object _fill_chunks(cnp.ndarray out, const fi_layout *lay, const fi_request *req, int nthreads):
+    """fi_fill (the kernels over a range of elements) over all of out: chunk by chunk, the GIL released, Ctrl-C
     checked between chunks, non-native byte order swapped per chunk."""
     cdef uint64_t total, e0, e1, chunk
     cdef char *data
@@ -156,9 +157,9 @@ cdef object _fill(cnp.ndarray out, const fi_layout *lay, const fi_request *req, 
 # key: equal keys mean the same validation outcome and the same C request
 # (every value has its exact type in the key, so 1, 1.0 and True never
 # share one; -0.0 and nan never make a key). The first such call is
-# validated by fastinit._spec in full and leaves a Request in the cache; the
-# next ones only check what the key does not fix (seed, stream, out) and
-# fill. Anything else (seed=None, NumPy scalars, row ids, a bad value) takes
+# validated in full by fastinit._prepare (prepare()), which leaves a Request
+# in the cache; for the next ones fill_cached only checks what the key does
+# not fix (seed, stream, out) and fills. Anything else (seed=None, NumPy scalars, row ids, a bad value) takes
 # the full Python path, so errors and bits are the same either way.
 
 cdef enum:
@@ -353,19 +354,19 @@ cdef class Request:
             out = self.empty()
         elif not self.fits(out):
             raise ValueError("out does not fit this request")
-        return self.fill(out, seed, stream)
+        return self.fill_into(out, seed, stream)
 
     cdef cnp.ndarray empty(self):
         Py_INCREF(self.dtype)
         return PyArray_Empty(self.ndim, self.dims, self.dtype, 0)
 
-    cdef object fill(self, cnp.ndarray out, uint64_t seed, uint64_t stream):
+    cdef object fill_into(self, cnp.ndarray out, uint64_t seed, uint64_t stream):
         cdef fi_request req = self.req
         if self.size == 0:
             _last_fill.info = None  # no fill ran: report none, not the previous one
             return out
         _set_key(&req, seed, stream)
-        return _fill(out, &self.lay, &req, self.threads)
+        return _fill_chunks(out, &self.lay, &req, self.threads)
 
 
 cdef bint _as_uint64(object x, uint64_t *value):
@@ -401,23 +402,15 @@ def cache_request(tuple key, Request request):
                                                                   request.threads_key, request.index_key)]
     requests.append(request)
     _cached += len(requests) - before
-# The full path of a call (validation, parameters, fill; set by fastinit._spec).
-cdef object _full_path = None
 
 
-def set_full_path(fn):
-    """Route the calls generate() cannot serve from REQUESTS to fn(name,
-    shape, seed, stream, dtype, out, threads, index, values)."""
-    global _full_path
-    _full_path = fn
-
-
-def generate(str name, object shape, object seed, object stream, object dtype, object out,
-             object threads, object index, tuple values):
+def fill_cached(str name, object shape, object seed, object stream, object dtype, object out,
+                object threads, object index, tuple values):
     """A call of the public initializer ``name`` (``values``: its options in
-    spec order): from its cached Request if it has one, else by the full
-    path (no plain key, not cached yet, seed=None, a seed, stream or out
-    that does not fit, FASTINIT_NUM_THREADS changed)."""
+    spec order) filled from its cached Request; None if there is none that
+    serves it (no plain key, not cached yet, seed=None, a seed, stream or out
+    that does not fit, FASTINIT_NUM_THREADS changed): the caller then takes
+    the full path, which validates and caches (cache_request)."""
     cdef uint64_t seed_value = 0, stream_value = 0, codes = 0
     cdef Request request
     if (_as_uint64(seed, &seed_value) and _as_uint64(stream, &stream_value)
@@ -430,23 +423,23 @@ def generate(str name, object shape, object seed, object stream, object dtype, o
                 request = <Request>found
                 if request.serves(codes, values, key_dtype, threads, index_key) and request.current():
                     if out is None:
-                        return request.fill(request.empty(), seed_value, stream_value)
+                        return request.fill_into(request.empty(), seed_value, stream_value)
                     if request.fits(out):
-                        return request.fill(out, seed_value, stream_value)
+                        return request.fill_into(out, seed_value, stream_value)
                     break
-    return _full_path(name, shape, seed, stream, dtype, out, threads, index, values)
+    return None
 
 
-# per Python thread: what the last fill() on it did (see last_fill_info)
+# per Python thread: what the last fill_array() or Request fill on it did (see last_fill_info)
 _last_fill = local()
 
 
 def last_fill_info():
-    """What the C core really did in the last fill() on this thread, for
+    """What the C core really did in the last fill_array() or Request fill on this thread, for
     tests: ``{"isa": path whose kernels ran, "threads": the most threads any
     chunk used (the calling thread included; 1 = it ran alone), "chunks":
     fi_fill calls}``; None if this thread has not filled anything yet (or the
-    last fill() was empty or failed)."""
+    last one was empty or failed)."""
     info = getattr(_last_fill, "info", None)
     if info is None:
         return None

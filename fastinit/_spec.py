@@ -7,10 +7,9 @@ the dtypes it allows, and its PyTorch, Keras and JAX counterparts. The
 distribution of a call is a ``Uniform``, ``Normal``, ``TruncatedNormal``,
 ``Bits`` or ``Orthogonal`` value; ``.core(dtype)`` of the first four is the
 C-core request ``(kernel, parameters)``; ``Uniform`` and ``Normal`` also
-have ``.std``. Nothing else in fastinit computes a
-std or a bound: the public functions (``fastinit.initializers``), the PyTorch
-adapter, Dask, the CLI, ``bench``, the golden tool and the tests all go
-through this table.
+have ``.std``. Nothing else in fastinit computes a std or a bound: every
+call goes through ``fastinit._prepare.prepare``, which reads this table.
+Pure Python: nothing here imports the compiled core.
 
 >>> import numpy as np
 >>> from fastinit import _spec
@@ -22,11 +21,11 @@ through this table.
 ('uniform', {'low': 0.0, 'span': 0.0, 'high_below': 0.0})
 
 Adding an initializer: write its distribution function (options, shape ->
-distribution, validating each option with the ``_plan`` checks), add an
+distribution, validating each option with the ``_checks`` functions), add an
 ``Initializer`` entry, and a public function in ``fastinit/initializers.py``
 whose keyword options are the entry's ``options`` in the same order (a test
-checks it) and whose body is ``return _generate(name, ...)``
-(``_spec.generate``, which also gives it the hot path).
+checks it) and whose body is ``return _call(name, ...)``
+(``fastinit._prepare.call``, which also gives it the hot path).
 """
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import _core, _plan
+from . import _checks
 from .fans import calculate_gain, compute_fans
 
 FLOAT_DTYPES = ("float32", "float64", "float16", "bfloat16")
@@ -56,7 +55,7 @@ MIN_WINDOW_MASS = 1e-300
 def compute_type(dtype: np.dtype):
     """The dtype the C kernels compute in: float64, else float32 (float16 and
     bfloat16 are rounded from float32)."""
-    return np.float64 if _plan.dtype_name(dtype) == "float64" else np.float32
+    return np.float64 if _checks.dtype_name(dtype) == "float64" else np.float32
 
 
 def _step(x, dtype: np.dtype, up: bool) -> float:
@@ -105,7 +104,7 @@ def _check_representable(dtype: np.dtype, **values):
     """Parameters must be finite in the output dtype (else every sample would
     be inf or nan)."""
     for name, v in values.items():
-        if not _finite_in(_plan.dtype_name(dtype), v):
+        if not _finite_in(_checks.dtype_name(dtype), v):
             raise ValueError(f"{name} must be finite in {dtype.name}, got {v!r}")
 
 
@@ -118,14 +117,14 @@ def _reach(dtype: np.dtype, alpha: float = -math.inf) -> float:
     is at least 1/2), so x^2 <= max(alpha, 0)^2 + 2 k ln 2: for the plain
     normal, Box-Muller's largest radius sqrt(-2 ln 2**-k) exactly. The factor
     covers the kernels' rounding."""
-    k = _UNIFORM_BITS[_plan.dtype_name(dtype)]
+    k = _UNIFORM_BITS[_checks.dtype_name(dtype)]
     return math.sqrt(max(alpha, 0.0) ** 2 + 2 * k * math.log(2.0)) * (1 + 2.0**-16)
 
 
 def _check_reach(dtype: np.dtype, lowest: float, highest: float, params: str):
     """Every sample lies in [lowest, highest]; both must be finite in dtype,
     or some samples would be inf or a pile of the largest finite value."""
-    name = _plan.dtype_name(dtype)
+    name = _checks.dtype_name(dtype)
     for v in (lowest, highest):
         if not _finite_in(name, v):
             raise ValueError(f"{params}: samples reach {v:.6g}, beyond the largest finite {name} value "
@@ -158,7 +157,7 @@ class Uniform(NamedTuple):
         values are float32 values rounded) and a cap that is below high in
         the half dtype."""
         low, high = self.low, self.high
-        if self.scaled_from is not None and not _finite_in(_plan.dtype_name(dtype), high):
+        if self.scaled_from is not None and not _finite_in(_checks.dtype_name(dtype), high):
             raise ValueError(f"the uniform bound sqrt(3 * scale / fan) = {high!r} {_source(self.scaled_from)} "
                              f"is not finite in {dtype.name}")
         # a high that rounds to inf would make the largest finite value a pile
@@ -175,7 +174,7 @@ class Uniform(NamedTuple):
             # low + inf * u would be nan or inf for every u
             raise ValueError(f"high - low must be finite in {dtype.name}, got low={low!r}, high={high!r}")
         top = float(np.nextafter(hi, t(-np.inf)))
-        if _plan.dtype_name(dtype) in _plan.HALF_DTYPES:
+        if _checks.dtype_name(dtype) in _checks.HALF_DTYPES:
             top = _at_most(min(top, _step(float(dtype.type(high)), dtype, False)), dtype)
         return "uniform", dict(low=float(lo), span=span, high_below=top)
 
@@ -192,7 +191,7 @@ class Normal(NamedTuple):
     def core(self, dtype: np.dtype) -> tuple:
         reach = self.std * _reach(dtype)
         lowest, highest = self.mean - reach, self.mean + reach
-        if not (_finite_in(_plan.dtype_name(dtype), lowest) and _finite_in(_plan.dtype_name(dtype), highest)):
+        if not (_finite_in(_checks.dtype_name(dtype), lowest) and _finite_in(_checks.dtype_name(dtype), highest)):
             params = (f"mean={self.mean!r}, std={self.std!r}" if self.scaled_from is None
                       else f"std sqrt(scale / fan) = {self.std!r} {_source(self.scaled_from)}")
             _check_reach(dtype, lowest, highest, params)
@@ -292,6 +291,59 @@ def _source(scaled_from: tuple) -> str:
     return f"(scale {variance!r}, gain^2 for Glorot/He; fan {fan!r})"
 
 
+# ---------------------------------------------------------------- bfloat16 by rounding
+
+def _bfloat16(x: float) -> float:
+    """x rounded to bfloat16 through float32, to nearest even (as
+    ml_dtypes.bfloat16(x) and torch's float32 -> bfloat16 conversion round)."""
+    with np.errstate(over="ignore"):
+        word = int(np.float32(x).view(np.uint32))
+    if word & 0x7F800000 != 0x7F800000:  # finite: round the low 16 bits away
+        word = (word + 0x7FFF + (word >> 16 & 1)) & 0xFFFF0000
+    return float(np.uint32(word).view(np.float32))
+
+
+def _bfloat16_step(v: float, up: bool) -> float:
+    """The bfloat16 value next to the bfloat16 value v, upward or downward."""
+    half = int(np.float32(v).view(np.uint32)) >> 16
+    if v == 0:
+        half = 0x0001 if up else 0x8001
+    else:
+        half += 1 if (v > 0) == up else -1
+    return float(np.uint32(half << 16).view(np.float32))
+
+
+def bfloat16_by_rounding(distribution, kernel: str, params: dict) -> tuple:
+    """For a consumer that makes bfloat16 by rounding float32 values (torch
+    without ml_dtypes): ``(params, clamp)``, the float32 kernel's parameters
+    (``kernel``, ``params``: ``distribution.core(float32)``) to draw with and
+    the bounds ``(lo, hi)`` (bfloat16 values) to clamp the rounded values
+    into, or None. This gives the core's bfloat16 bits: they are the float32
+    kernel's values rounded, except for the bounds, which depend on the dtype.
+    Uniform is capped below high after rounding (or is the constant, when
+    low == high in bfloat16 allows it), the truncated normal clamped into the bfloat16 values of
+    [a, b]: rounding is monotonic and the bounds are bfloat16 values. Raises
+    on bounds no bfloat16 value satisfies."""
+    if isinstance(distribution, Uniform):
+        low, high = _bfloat16(distribution.low), _bfloat16(distribution.high)
+        if distribution.equal_ok and low == high:  # the constant, as Uniform.core(bfloat16) draws it
+            return dict(low=high, span=0.0, high_below=high), None
+        if not low < high:
+            raise ValueError(f"low must be < high in bfloat16, got low={distribution.low!r}, "
+                             f"high={distribution.high!r}")
+        return params, (-math.inf, _bfloat16_step(high, False))
+    if isinstance(distribution, TruncatedNormal):
+        lo, hi = _bfloat16(distribution.a), _bfloat16(distribution.b)
+        lo = _bfloat16_step(lo, True) if lo < distribution.a else lo
+        hi = _bfloat16_step(hi, False) if hi > distribution.b else hi
+        if not lo <= hi:
+            raise ValueError(f"no bfloat16 value lies in [a, b] = [{distribution.a!r}, {distribution.b!r}]")
+        if kernel == "uniform":  # a window too flat for the inverse CDF: U over its dtype values
+            params = dict(low=lo, span=hi - lo, high_below=hi)
+        return params, (lo, hi)
+    return params, None  # normal: rounding is all
+
+
 # ---------------------------------------------------------------- options
 
 def check_choice(name: str, value, allowed: tuple):
@@ -310,7 +362,7 @@ def fan(shape: tuple, mode: str, o: dict) -> float:
     override_in, override_out = o["fan_in"], o.get("fan_out")
     for name, value in (("fan_in", override_in), ("fan_out", override_out)):
         if value is not None:
-            _plan.as_float(name, value, positive=True)
+            _checks.as_float(name, value, positive=True)
     fin = fin if override_in is None else float(override_in)
     fout = fout if override_out is None else float(override_out)
     return {"fan_in": fin, "fan_out": fout, "fan_avg": (fin + fout) / 2,
@@ -318,7 +370,7 @@ def fan(shape: tuple, mode: str, o: dict) -> float:
 
 
 def _variance_scaling(shape, o):
-    scale = _plan.as_float("scale", o["scale"], positive=True)
+    scale = _checks.as_float("scale", o["scale"], positive=True)
     distribution = check_choice("distribution", o["distribution"], DISTRIBUTIONS)
     return scaled(distribution, scale, fan(shape, o["mode"], o))
 
@@ -329,7 +381,7 @@ def _variance_scaling(shape, o):
 def _glorot(allowed):
     def glorot(shape, o):
         distribution = check_choice("distribution", o.get("distribution", allowed[0]), allowed)
-        gain = _plan.as_float("gain", o["gain"], nonnegative=True)
+        gain = _checks.as_float("gain", o["gain"], nonnegative=True)
         return scaled(distribution, gain * gain, fan(shape, "fan_avg", o))
     return glorot
 
@@ -337,9 +389,9 @@ def _glorot(allowed):
 def _he(allowed):
     def he(shape, o):
         distribution = check_choice("distribution", o.get("distribution", allowed[0]), allowed)
-        a = _plan.as_float("a", o["a"])
+        a = _checks.as_float("a", o["a"])
         gain = calculate_gain(o["nonlinearity"], a) if o["gain"] is None else o["gain"]
-        gain = _plan.as_float("gain", gain, nonnegative=True)
+        gain = _checks.as_float("gain", gain, nonnegative=True)
         return scaled(distribution, gain * gain, fan(shape, o["mode"], o))
     return he
 
@@ -352,25 +404,29 @@ def _lecun(allowed):
 
 
 def _uniform(shape, o):
-    return Uniform(_plan.as_float("low", o["low"]), _plan.as_float("high", o["high"]))
+    return Uniform(_checks.as_float("low", o["low"]), _checks.as_float("high", o["high"]))
+
+
+def _uniform_or_point(shape, o):
+    return _uniform(shape, o)._replace(equal_ok=True)
 
 
 def _normal(shape, o):
-    return Normal(_plan.as_float("mean", o["mean"]), _plan.as_float("std", o["std"], nonnegative=True))
+    return Normal(_checks.as_float("mean", o["mean"]), _checks.as_float("std", o["std"], nonnegative=True))
 
 
 def _truncated_normal(shape, o):
-    mean = _plan.as_float("mean", o["mean"])
-    std = _plan.as_float("std", o["std"], positive=True)
-    a = _plan.as_float("a", o["a"], finite=False)
-    b = _plan.as_float("b", o["b"], finite=False)
+    mean = _checks.as_float("mean", o["mean"])
+    std = _checks.as_float("std", o["std"], positive=True)
+    a = _checks.as_float("a", o["a"], finite=False)
+    b = _checks.as_float("b", o["b"], finite=False)
     if not a < b:
         raise ValueError(f"a must be < b, got a={a!r}, b={b!r}")
     return TruncatedNormal(mean, std, a, b)
 
 
 def _orthogonal(shape, o):
-    gain = _plan.as_float("gain", o["gain"])
+    gain = _checks.as_float("gain", o["gain"])
     if len(shape) < 2:
         raise ValueError(f"orthogonal needs a shape with at least 2 axes, got {shape}")
     return Orthogonal(gain)
@@ -401,12 +457,16 @@ class Initializer(NamedTuple):
         """The distribution this initializer draws from for ``shape`` (the
         full shape: fans come from it) and ``options`` (keyword options;
         absent ones take their defaults). Validates shape and options."""
-        options = options or {}
-        unknown = set(options) - set(self.option_names)
+        return self.rule(_checks.check_shape(shape), dict(zip(self.option_names, self.values(options or {}))))
+
+    def values(self, options: dict) -> tuple:
+        """The values of all options in signature order, from ``options``
+        (keyword options; absent ones take their defaults)."""
+        unknown = options.keys() - set(self.option_names)
         if unknown:
             raise TypeError(f"{self.name} has no option {sorted(unknown)[0]!r}; "
                             f"its options are {list(self.option_names)}")
-        return self.rule(_plan.check_shape(shape), {**dict(self.options), **options})
+        return tuple(options.get(option, default) for option, default in self.options)
 
     @property
     def whole_array(self) -> bool:
@@ -454,90 +514,11 @@ _TABLE = (
     Initializer("bits", (), _bits, "raw uint32 Philox4x32-10 words", dtypes=BITS_DTYPES),
 )
 
+# PyTorch's uniform_: U[low, high), or the constant when low and high are
+# equal in the dtype (torch.nn.init.uniform_(t, 1, 1)); no public function
+UNIFORM_OR_POINT = Initializer("uniform_or_point", (("low", 0.0), ("high", 1.0)), _uniform_or_point,
+                               "U[low, high), the constant high if low == high in the dtype", torch="uniform_")
 INITIALIZERS = {entry.name: entry for entry in _TABLE}
-_OPTION_NAMES = {entry.name: tuple(name for name, _ in entry.options) for entry in _TABLE}
+_OPTION_NAMES = {entry.name: tuple(name for name, _ in entry.options) for entry in _TABLE + (UNIFORM_OR_POINT,)}
 # every public name, aliases included, to its entry
 BY_NAME = {**INITIALIZERS, **{alias: entry for entry in _TABLE for alias in entry.aliases}}
-
-
-# ---------------------------------------------------------------- generation
-
-def sample(distribution, p: _plan.Plan) -> np.ndarray:
-    """Generate p's block of ``distribution`` into p.out or a new array."""
-    if isinstance(distribution, Orthogonal):
-        return _orthogonal_block(distribution.gain, p)
-    kernel, params = distribution.core(p.dtype)
-    return _plan.run(p, kernel, **params)
-
-
-def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
-    rows, cols = p.shape[0], math.prod(p.shape[1:])
-    if rows * cols == 0:
-        full = np.zeros(p.shape)
-    else:
-        z = generate("normal", (rows, cols) if rows >= cols else (cols, rows), p.seed,
-                     p.stream, np.float64, None, p.threads, None, (0.0, 1.0))
-        q, r = np.linalg.qr(z)
-        d = np.sign(np.diagonal(r))
-        q *= np.where(d == 0, 1.0, d)
-        full = (q if rows >= cols else q.T).reshape(p.shape) * gain
-    # C order like every other initializer (LAPACK returns Fortran order)
-    block = _plan.select(p, full).astype(compute_type(p.dtype)).astype(p.dtype, order="C")
-    if p.out is None:
-        return block
-    p.out[...] = block
-    return p.out
-
-
-def orthogonal_columns(shape, seed, *, scale, column_axis, stream=0, dtype=None, index=None, out=None):
-    """JAX's and Keras' layout of an orthogonal initializer: orthonormal
-    along ``column_axis`` against the product of the other axes,
-    ``fastinit.orthogonal`` of that 2-D matrix moved into place; ``index=``
-    selects a block (an empty block only validates: no QR)."""
-    shape = _plan.check_shape(shape)
-    if len(shape) < 2:
-        raise ValueError(f"orthogonal needs a shape with at least 2 axes, got {shape}")
-    if not -len(shape) <= column_axis < len(shape):
-        raise ValueError(f"column_axis={column_axis!r} is out of range for a shape with {len(shape)} axes")
-    axis = column_axis % len(shape)
-    cols = shape[axis]
-    rest = shape[:axis] + shape[axis + 1:]
-    if index is not None:
-        block_shape = np.broadcast_to(np.empty((), np.uint8), shape)[index].shape  # no allocation
-        if 0 in block_shape:
-            dt = _plan.check_dtype(dtype, out, FLOAT_DTYPES)
-            return np.empty(block_shape, dt) if out is None else out
-    q = generate("orthogonal", (math.prod(rest), cols), seed, stream, dtype, None, None, None, (scale,))
-    full = np.moveaxis(q.reshape(rest + (cols,)), -1, axis)
-    block = full if index is None else full[index]
-    if out is None:
-        return np.ascontiguousarray(block)
-    out[...] = block
-    return out
-
-
-def _generate(name, shape, seed, stream, dtype, out, threads, index, values):
-    """The full path of a call: validate everything, compute the
-    distribution's parameters, fill; and cache the request if the call has a
-    plain key (_core.hot_key), so the next such call only checks seed,
-    stream and out (_core.generate)."""
-    entry = INITIALIZERS[name]
-    p = _plan.plan(shape, seed, stream, dtype, out, index, threads, entry.dtypes)
-    distribution = entry.rule(p.shape, dict(zip(_OPTION_NAMES[name], values)))
-    key = None
-    if p.rows is None and not isinstance(distribution, Orthogonal):
-        key = _core.hot_key(name, shape, dtype, out, threads, index, values)
-    if key is None:
-        return sample(distribution, p)
-    kernel, params = distribution.core(p.dtype)
-    request = _core.Request(p.out_shape, p.dtype, kernel, p.layout, _plan.thread_count(p.size, p.threads),
-                            threads is None, params)
-    _core.cache_request(key, request)
-    return request.run(p.seed, p.stream, p.out)
-
-
-_core.set_full_path(_generate)
-# A call of the public initializer ``name``, ``values`` its options' values
-# in the order of its ``options``; validated in full before anything is
-# written, or served by the validated request of an earlier call like it.
-generate = _core.generate

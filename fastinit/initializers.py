@@ -82,7 +82,7 @@ values inside ``[a, b]``), so it always lies in ``[a, b]``.
 """
 from __future__ import annotations
 
-from ._spec import generate as _generate
+from ._prepare import call as _call
 
 
 def variance_scaling(shape, seed=None, scale=1.0, mode="fan_in", distribution="normal", *,
@@ -108,7 +108,7 @@ def variance_scaling(shape, seed=None, scale=1.0, mode="fan_in", distribution="n
     >>> bool(abs(t).max() <= 2 * (1 / 256) ** 0.5 / 0.87962566103423978)
     True
     """
-    return _generate("variance_scaling", shape, seed, stream, dtype, out, threads, index,
+    return _call("variance_scaling", shape, seed, stream, dtype, out, threads, index,
                      (scale, mode, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
@@ -124,7 +124,7 @@ def glorot_uniform(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None
     >>> bool(abs(w).max() < (6 / 400) ** 0.5)
     True
     """
-    return _generate("glorot_uniform", shape, seed, stream, dtype, out, threads, index,
+    return _call("glorot_uniform", shape, seed, stream, dtype, out, threads, index,
                      (gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
@@ -141,7 +141,7 @@ def glorot_normal(shape, seed=None, *, gain=1.0, distribution="normal", stream=0
     >>> round(float(w.std()), 3)
     0.032
     """
-    return _generate("glorot_normal", shape, seed, stream, dtype, out, threads, index,
+    return _call("glorot_normal", shape, seed, stream, dtype, out, threads, index,
                      (gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
@@ -160,7 +160,7 @@ def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="leaky_re
     >>> bool(abs(w).max() < (6 / 512) ** 0.5)
     True
     """
-    return _generate("he_uniform", shape, seed, stream, dtype, out, threads, index,
+    return _call("he_uniform", shape, seed, stream, dtype, out, threads, index,
                      (a, mode, nonlinearity, gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
@@ -178,7 +178,7 @@ def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="leaky_rel
     >>> round(float(w.std()) * 1024 ** 0.5, 1)
     1.4
     """
-    return _generate("he_normal", shape, seed, stream, dtype, out, threads, index,
+    return _call("he_normal", shape, seed, stream, dtype, out, threads, index,
                      (a, mode, nonlinearity, gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
@@ -191,7 +191,7 @@ def lecun_uniform(shape, seed=None, *, stream=0, dtype=None, out=None, threads=N
     >>> bool(abs(w).max() < 0.1)
     True
     """
-    return _generate("lecun_uniform", shape, seed, stream, dtype, out, threads, index,
+    return _call("lecun_uniform", shape, seed, stream, dtype, out, threads, index,
                      (fan_in, in_axis, out_axis, batch_axis, layout))
 
 
@@ -207,7 +207,7 @@ def lecun_normal(shape, seed=None, *, distribution="normal", stream=0, dtype=Non
     >>> round(float(w.std()) * 20, 2)
     1.0
     """
-    return _generate("lecun_normal", shape, seed, stream, dtype, out, threads, index,
+    return _call("lecun_normal", shape, seed, stream, dtype, out, threads, index,
                      (distribution, fan_in, in_axis, out_axis, batch_axis, layout))
 
 
@@ -221,7 +221,7 @@ def uniform(shape, seed=None, low=0.0, high=1.0, *, stream=0, dtype=None, out=No
     >>> bool(((-1 <= x) & (x < 1)).all())
     True
     """
-    return _generate("uniform", shape, seed, stream, dtype, out, threads, index,
+    return _call("uniform", shape, seed, stream, dtype, out, threads, index,
                      (low, high))
 
 
@@ -234,7 +234,7 @@ def normal(shape, seed=None, mean=0.0, std=1.0, *, stream=0, dtype=None, out=Non
     >>> round(float(x.mean()), 1), round(float(x.std()), 1)
     (1.0, 2.0)
     """
-    return _generate("normal", shape, seed, stream, dtype, out, threads, index,
+    return _call("normal", shape, seed, stream, dtype, out, threads, index,
                      (mean, std))
 
 
@@ -254,7 +254,7 @@ def truncated_normal(shape, seed=None, mean=0.0, std=1.0, a=-2.0, b=2.0, *, stre
     >>> bool(((3 <= x) & (x <= 4)).all()), round(float(x.mean()), 2)
     (True, 3.26)
     """
-    return _generate("truncated_normal", shape, seed, stream, dtype, out, threads, index,
+    return _call("truncated_normal", shape, seed, stream, dtype, out, threads, index,
                      (mean, std, a, b))
 
 
@@ -279,7 +279,7 @@ def orthogonal(shape, seed=None, gain=1.0, *, stream=0, dtype=None, out=None, th
     >>> bool(np.allclose(q.T @ q, np.eye(32)))
     True
     """
-    return _generate("orthogonal", shape, seed, stream, dtype, out, threads, index,
+    return _call("orthogonal", shape, seed, stream, dtype, out, threads, index,
                      (gain,))
 
 
@@ -295,7 +295,7 @@ def bits(shape, seed=None, stream=0, *, out=None, threads=None, index=None):
     >>> [hex(x) for x in fastinit.bits(64, seed=0)[::16]]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    return _generate("bits", shape, seed, stream, None, out, threads, index,
+    return _call("bits", shape, seed, stream, None, out, threads, index,
                      ())
 
 

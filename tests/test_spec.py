@@ -76,5 +76,5 @@ def test_public_call_draws_the_spec_distribution(name):
     entry = _spec.INITIALIZERS[name]
     kernel, params = entry.distribution(shape).core(np.dtype(np.float32))
     expected = np.empty(shape, np.float32)
-    fastinit._core.fill(expected, kernel, 5, 3, (1, expected.size, 0, (), ()), 1, **params)
+    fastinit._core.fill_array(expected, kernel, 5, 3, (1, expected.size, 0, (), ()), 1, **params)
     np.testing.assert_array_equal(getattr(fastinit, name)(shape, 5, stream=3), expected)
