@@ -31,7 +31,8 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 import fastinit
-from fastinit import _plan, _spec
+from fastinit import _checks, _torch_fill
+from fastinit._prepare import prepare
 
 try:
     from torch.distributed.tensor import DTensor
@@ -168,7 +169,7 @@ def _kaiming_bound(tensor, a, mode, nonlinearity):
     if 0 in tensor.shape:
         return None
     options = {"a": a, "mode": mode, "nonlinearity": nonlinearity, "layout": "torch"}
-    return _spec.INITIALIZERS["he_uniform"].distribution(tuple(tensor.shape), options).high
+    return prepare("he_uniform", tuple(tensor.shape), **options).distribution.high
 
 
 # The nn.init functions that reach a TorchFunctionMode themselves (they check
@@ -294,8 +295,8 @@ class _Routing(TorchFunctionMode):
         if isinstance(positions, _Unroutable):
             raise NotImplementedError(positions)
         stream = stable_stream(name)
-        fills = {"uniform": fastinit.torch.uniform_, "normal": fastinit.torch.normal_,
-                 "truncated_normal": fastinit.torch.trunc_normal_}
+        fills = {"uniform": _torch_fill.uniform_, "normal": _torch_fill.normal_,
+                 "truncated_normal": _torch_fill.trunc_normal_}
         if positions is None:
             with warnings.catch_warnings():  # trunc_normal_'s warning: PyTorch has given it
                 warnings.simplefilter("ignore")
@@ -303,9 +304,9 @@ class _Routing(TorchFunctionMode):
         generate = {"uniform": fastinit.uniform, "normal": fastinit.normal,
                     "truncated_normal": fastinit.truncated_normal}[kind]
         values = generate((param.numel(),), self.seed, *params, stream=stream, index=positions,
-                          dtype=fastinit.torch._numpy_dtype(target.dtype))
+                          dtype=_torch_fill._numpy_dtype(target.dtype))
         with torch.no_grad():
-            target.copy_(fastinit.torch._from_numpy(values).view(target.shape))
+            target.copy_(_torch_fill._from_numpy(values).view(target.shape))
         return target
 
 
@@ -396,7 +397,7 @@ def init_module(module, seed, *, init_fn=None, skip=()):
     >>> bool((net[1].weight == 1).all()), bool(net[0].weight.abs().max() <= 0.5)
     (True, True)
     """
-    seed = _plan.check_uint64("seed", seed)
+    seed = _checks.check_uint64("seed", seed)
     if init_fn is not None and not callable(init_fn):
         raise TypeError(f"init_fn must be a callable(module), got {type(init_fn).__name__}")
     skip = _check_skip(module, skip)
@@ -469,7 +470,7 @@ def initializing(seed, *, skip=()):
     >>> torch.equal(net.weight, fi.init_module(torch.nn.Linear(4, 3), seed=0).weight)
     True
     """
-    seed = _plan.check_uint64("seed", seed)
+    seed = _checks.check_uint64("seed", seed)
     built, children = {}, set()  # modules that got a parameter, buffer or child in the block
 
     def note(parent, name, value):  # returns None: a registration hook's result replaces the value
