@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import fastinit
-from fastinit import _core, _plan, _spec, bench_models
+from fastinit import bench_models
+from fastinit._prepare import prepare
 
 SIZES = {"64x64": (64, 64), "1e6": (1000, 1000), "1e7": (10000, 1000), "1e8": (10000, 10000)}
 INITIALIZERS = ("he_normal", "glorot_uniform", "lecun_normal")
@@ -202,9 +203,9 @@ def run_models(models, contenders, repeats=3, file=None):
 
 # ---------------------------------------------------------------- hot path
 # The per-call cost of a small array: a public call against the bare C fill
-# of the same request (a validated _core.Request into an existing buffer:
-# no argument handling at all), timed in alternation in one run, so the
-# difference is what argument handling, planning and the new array cost.
+# of the same request (the prepared call's C request into an existing
+# buffer: no argument handling at all), timed in alternation in one run, so
+# the difference is what argument handling, planning and the new array cost.
 
 HOT_SHAPE = (64, 64)
 
@@ -212,10 +213,7 @@ HOT_SHAPE = (64, 64)
 def _bare_fill(name: str, dtype, **options):
     """A zero-argument callable filling an existing buffer with the C request
     of name(HOT_SHAPE, SEED, dtype=dtype, **options), nothing else."""
-    entry = _spec.INITIALIZERS[name]
-    p = _plan.plan(HOT_SHAPE, SEED, 0, dtype, None, None, None, entry.dtypes)
-    kernel, params = entry.distribution(HOT_SHAPE, options).core(p.dtype)
-    request = _core.Request(p.out_shape, p.dtype, kernel, p.layout, _plan.thread_count(p.size, None), True, params)
+    request = prepare(name, HOT_SHAPE, dtype=dtype, **options).request()
     out = request.run(SEED, 0)
     return lambda: request.run(SEED, 0, out)
 
@@ -290,7 +288,7 @@ def print_showcase(file=None):
           f"{'formula std':>12s} {'measured':>10s} {'ratio':>7s}", file=file)
     for name, shape, kw in SHOWCASE:
         fan_in, fan_out = fastinit.compute_fans(shape, layout=kw.get("layout"))
-        std = _spec.INITIALIZERS[name].distribution(shape, kw).std
+        std = prepare(name, shape, **kw).distribution.std
         x = getattr(fastinit, name)(shape, 0, **kw)
         measured = float(x.std(dtype=np.float64))
         print(f"{name:15s} {str(shape):18s} {kw.get('layout') or 'numpy':7s} {fan_in:7d} {fan_out:7d} "

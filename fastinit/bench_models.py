@@ -29,6 +29,7 @@ import numpy as np
 
 import fastinit
 from fastinit import _spec
+from fastinit._prepare import prepare
 
 SEED = 12345
 
@@ -127,7 +128,7 @@ def _init_fastinit(threads):
 def spec_parameter(name: str, shape, **options) -> float:
     """The std (normal) or the bound (uniform) of initializer name for shape,
     from fastinit's spec: the parameter the NumPy recipes draw with."""
-    dist = _spec.BY_NAME[name].distribution(shape, options)
+    dist = prepare(name, shape, **options).distribution
     return dist.high if isinstance(dist, _spec.Uniform) else dist.std
 
 

@@ -34,6 +34,8 @@ import numpy as np
 
 import fastinit
 from fastinit import _spec
+from fastinit._checks import check_seed, check_threads, check_uint64
+from fastinit._prepare import prepare
 
 PARTIAL_SUFFIX = ".partial"
 PROGRESS_SUFFIX = ".progress"
@@ -264,7 +266,7 @@ class Table:
     arguments, the rows, the dtype and the .npy header."""
 
     def __init__(self, args, parser):
-        self.name, self.entry, self.fn = args.name, _spec.BY_NAME[args.name], initializers()[args.name]
+        self.name, self.entry = args.name, _spec.BY_NAME[args.name]
         self.seed, self.stream, self.shape = args.seed, args.stream, args.shape
         self.options = {}  # the initializer options given
         for flag, dest, *_ in initializer_options():
@@ -272,11 +274,8 @@ class Table:
                 if dest not in self.entry.option_names:
                     parser.error(f"{flag} does not apply to {args.name}")
                 self.options[dest] = getattr(args, dest)
-        self.kwargs = dict(self.options)
-        if hasattr(args, "dtype"):
-            if len(self.entry.dtypes) == 1:
-                parser.error(f"--dtype does not apply to {args.name} (always {self.entry.dtypes[0]})")
-            self.kwargs["dtype"] = args.dtype
+        if hasattr(args, "dtype") and len(self.entry.dtypes) == 1:
+            parser.error(f"--dtype does not apply to {args.name} (always {self.entry.dtypes[0]})")
         self.threads = getattr(args, "threads", None)
         first, last = args.rows
         self.start = 0 if first is None else first
@@ -285,21 +284,23 @@ class Table:
             parser.error(f"--rows {self.start}:{stop} must satisfy 0 <= A <= B <= {self.shape[0]} "
                          f"(rows of shape {self.shape})")
         self.stop = stop
-        # The call checks every argument (ValueError/TypeError) before any file is touched: an empty block,
-        # or for a whole-array initializer (orthogonal) the requested rows themselves, its one computation.
+        # Every argument checked (ValueError/TypeError) before any file is touched; a whole-array
+        # initializer (orthogonal) then computes the requested rows, its one computation.
+        check_seed(self.seed)
+        check_uint64("stream", self.stream)
+        check_threads(self.threads)
+        self.prepared = prepare(self.name, self.shape, dtype=getattr(args, "dtype", None), **self.options)
         self.whole = None
-        if self.entry.whole_array:
+        if self.prepared.whole_array:
             _check_whole_table_fits(self.name, self.shape)
-            self.whole = probe = self._call(index=(slice(self.start, stop),))
-        else:
-            probe = self._call(index=(slice(0, 0),))
-        self.dtype = probe.dtype
+            self.whole = self._fill(index=(slice(self.start, stop),))
+        self.dtype = self.prepared.dtype
         self.out_shape = (stop - self.start,) + self.shape[1:]
         self.size = math.prod(self.out_shape)
         self.header = npy_header(self.dtype, self.out_shape)
 
-    def _call(self, **where):
-        return self.fn(self.shape, self.seed, stream=self.stream, threads=self.threads, **where, **self.kwargs)
+    def _fill(self, index, out=None):
+        return self.prepared.fill(self.seed, self.stream, index=index, out=out, threads=self.threads)
 
     def bits_record(self) -> dict:
         """What determines the bits, spelled one way: shape, seed, stream,
@@ -308,9 +309,9 @@ class Table:
         axes spelled differently, defaults given explicitly or options that
         give the same distribution are the same table; threads, chunk size and
         the progress bar are not part of it."""
-        distribution = self.entry.distribution(self.shape, self.options)
-        if hasattr(distribution, "core"):
-            draws = list(distribution.core(self.dtype))
+        distribution = self.prepared.distribution
+        if self.prepared.core is not None:
+            draws = list(self.prepared.core)
         else:
             draws = [type(distribution).__name__, distribution._asdict()]
         record = {"shape": list(self.shape), "seed": self.seed, "stream": self.stream,
@@ -321,13 +322,13 @@ class Table:
         """The initializer and the options given, for messages."""
         return " ".join([self.name] + [f"{k}={v!r}" for k, v in self.options.items()])
 
-    def fill(self, out: np.ndarray, box: tuple) -> None:
+    def write_box(self, out: np.ndarray, box: tuple) -> None:
         """out[...] = rows start:stop of the table, at box (relative to them)."""
         if self.whole is not None:
             out[...] = self.whole[tuple(slice(lo, hi) for lo, hi in box)]
             return
         rows = (box[0][0] + self.start, box[0][1] + self.start)
-        self._call(index=tuple(slice(lo, hi) for lo, hi in (rows,) + box[1:]), out=out)
+        self._fill(tuple(slice(lo, hi) for lo, hi in (rows,) + box[1:]), out)
 
 
 def _physical_memory() -> int:
@@ -359,7 +360,7 @@ def write_chunks(table: Table, chunk_bytes: int, done: int, write, chunk_written
         if buffer is None:
             buffer = np.empty(max(1, chunk_bytes // itemsize), table.dtype)
         chunk = buffer[:n].reshape(block)
-        table.fill(chunk, box)
+        table.write_box(chunk, box)
         write(buffer[:n].view(np.uint8), first)
         chunk_written(first + n)
         if bar is not None:

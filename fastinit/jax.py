@@ -78,7 +78,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import fastinit
-from fastinit import _plan, _spec
+from fastinit import _checks, _spec
+from fastinit._prepare import OrthogonalColumns, orthogonal_columns, prepare
 from fastinit._spec import FLOAT_DTYPES
 
 __all__ = [
@@ -142,9 +143,20 @@ def _aligned_empty(shape, dtype) -> np.ndarray:
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
-def _nothing(shape) -> tuple:
-    """An index selecting an empty block: a call with it only validates."""
-    return (slice(0, 0),) if shape else ()
+def _prepared(initializer, shape, dtype, kwargs):
+    """The validated call of a fastinit NumPy initializer (or a
+    functools.partial of one) with kwargs: every argument checked here, not
+    in a device callback."""
+    while isinstance(initializer, functools.partial):
+        kwargs = {**initializer.keywords, **kwargs}
+        initializer = initializer.func
+    if initializer is orthogonal_columns:
+        return OrthogonalColumns(shape, dtype=dtype, **kwargs)
+    name = getattr(initializer, "__name__", "")
+    if getattr(fastinit, name, None) is not initializer or name not in _spec.BY_NAME:
+        raise TypeError(f"initializer must be a fastinit initializer such as fastinit.normal, got {initializer!r}")
+    _checks.check_threads(kwargs.get("threads"))
+    return prepare(name, shape, dtype=dtype, **{k: v for k, v in kwargs.items() if k != "threads"})
 
 
 def _box(index, shape) -> tuple:
@@ -172,15 +184,16 @@ def make_array(initializer, shape, seed, sharding=None, *, stream=0, dtype=None,
     >>> bool((np.asarray(e) == fastinit.normal((8 * n, 8), 0, std=0.02)).all())
     True
     """
-    shape = _plan.check_shape(shape)
+    shape = _checks.check_shape(shape)
     dtype = _dtype(dtype)
-    seed = _plan.check_seed(seed)
+    seed = _checks.check_seed(seed)
     make = functools.partial(initializer, shape, seed, stream=stream, dtype=dtype, **kwargs)
     if sharding is None:
         return jax.device_put(make(out=_aligned_empty(shape, dtype)))
     if not isinstance(sharding, jax.sharding.Sharding):
         raise TypeError(f"sharding must be a jax.sharding.Sharding (e.g. NamedSharding), got {sharding!r}")
-    make(index=_nothing(shape))  # checks every argument here, not in a device callback
+    _checks.check_uint64("stream", stream)
+    _prepared(initializer, shape, dtype, kwargs)
     blocks = {}  # replicated devices share one block
 
     def block(index):
@@ -245,11 +258,11 @@ def _factory(make, default_dtype):
     """init(key, shape, dtype, out_sharding) over make(shape, seed, *, stream,
     dtype, index), a fastinit NumPy initializer with its parameters bound."""
     def init(key, shape, dtype=default_dtype, out_sharding=None):
-        shape = _plan.check_shape(shape)
+        shape = _checks.check_shape(shape)
         dtype = _dtype(dtype)
         data = _key_data(key)
         if isinstance(data, jax.core.Tracer):
-            make(shape, 0, dtype=dtype, index=_nothing(shape))  # checks the arguments now, not at run time
+            _prepared(make, shape, dtype, {})  # checks the arguments now, not at run time
             if out_sharding is not None:
                 out_sharding = _named_sharding(out_sharding, traced=True)
                 if not isinstance(out_sharding, jax.sharding.NamedSharding):
@@ -333,4 +346,4 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
     with ``column_axis=-1`` it equals ``fastinit.orthogonal(shape, seed,
     gain=scale)``. The QR factorization needs the whole matrix: a sharded
     call factors it once per distinct block."""
-    return _factory(functools.partial(_spec.orthogonal_columns, scale=scale, column_axis=column_axis), dtype)
+    return _factory(functools.partial(orthogonal_columns, scale=scale, column_axis=column_axis), dtype)

@@ -44,7 +44,8 @@ import keras
 import numpy as np
 
 import fastinit
-from fastinit import _plan, _spec
+from fastinit import _checks, _spec
+from fastinit._prepare import orthogonal_columns
 
 __all__ = [
     "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
@@ -65,7 +66,7 @@ def _seed(initializer) -> int:
     if isinstance(initializer.seed, keras.random.SeedGenerator):
         hi, lo = (int(w) for w in to_numpy(keras.random.randint((2,), 0, _DRAW_LIMIT, seed=initializer.seed)))
         return hi * _DRAW_LIMIT + lo
-    return _plan.check_uint64("seed", initializer.seed)
+    return _checks.check_uint64("seed", initializer.seed)
 
 
 def _to_tensor(make, seed, shape, dtype, layout):
@@ -167,5 +168,5 @@ class Orthogonal(keras.initializers.Orthogonal):
     ``(prod(shape[:-1]), shape[-1])`` matrix, times ``gain``, reshaped."""
 
     def __call__(self, shape, dtype=None, layout=None):
-        make = functools.partial(_spec.orthogonal_columns, scale=self.gain, column_axis=-1)
+        make = functools.partial(orthogonal_columns, scale=self.gain, column_axis=-1)
         return _to_tensor(make, _seed(self), shape, dtype, layout)

@@ -148,7 +148,7 @@ def interrupt(monkeypatch, capsys, args, after_chunks):
     """Run generate until Ctrl-C arrives in the fill of chunk after_chunks + 1
     (as fastinit's fill raises it): exit status 130 and how to continue."""
     fills = []
-    real_fill = cli.Table.fill
+    real_fill = cli.Table.write_box
 
     def fill(self, out, box):
         if len(fills) == after_chunks:
@@ -157,7 +157,7 @@ def interrupt(monkeypatch, capsys, args, after_chunks):
         real_fill(self, out, box)
 
     with monkeypatch.context() as patch:
-        patch.setattr(cli.Table, "fill", fill)
+        patch.setattr(cli.Table, "write_box", fill)
         code, err = fails(capsys, "generate", *args)
     assert code == 130 and "interrupted" in err and "--resume" in err
 
