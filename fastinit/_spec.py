@@ -29,6 +29,7 @@ checks it) and whose body is ``return _call(name, ...)``
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Callable, NamedTuple
 
@@ -448,10 +449,26 @@ class Initializer(NamedTuple):
     torch: str | None = None       # torch.nn.init
     keras: str | None = None       # keras.initializers
     jax: str | None = None         # jax.nn.initializers
+    positional: tuple = ()         # the parameters after (shape, seed) that may be given by position
 
     @property
     def option_names(self) -> tuple:
         return _OPTION_NAMES[self.name]
+
+    def signature(self) -> inspect.Signature:
+        """The public function's signature: ``(shape, seed=None, <positional>,
+        *, <other options>, stream=0, dtype=None, out=None, threads=None,
+        index=None, <fan options>)``, each option with its default; no
+        dtype for a single-dtype initializer."""
+        defaults = dict(self.options + COMMON)
+        common = tuple(name for name, _ in COMMON if name != "dtype" or len(self.dtypes) > 1)
+        fans = tuple(name for name in self.option_names if name in FAN_OPTIONS)
+        rest = tuple(name for name in self.option_names if name not in fans) + common
+        keyword = tuple(name for name in rest if name not in self.positional) + fans
+        pok, kw = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
+        return inspect.Signature([inspect.Parameter("shape", pok), inspect.Parameter("seed", pok, default=None)]
+                                 + [inspect.Parameter(name, pok, default=defaults[name]) for name in self.positional]
+                                 + [inspect.Parameter(name, kw, default=defaults[name]) for name in keyword])
 
     def distribution(self, shape, options: dict | None = None):
         """The distribution this initializer draws from for ``shape`` (the
@@ -474,8 +491,11 @@ class Initializer(NamedTuple):
         return self.name == "orthogonal"
 
 
-# fan options: JAX's axes, PyTorch's layout, explicit fans
+# the arguments every public function has besides shape and seed, with their defaults
+COMMON = (("stream", 0), ("dtype", None), ("out", None), ("threads", None), ("index", None))
+# fan options: JAX's axes, PyTorch's layout, explicit fans (last in a signature)
 _FANS = (("fan_in", None), ("fan_out", None), ("in_axis", -2), ("out_axis", -1), ("batch_axis", ()), ("layout", None))
+FAN_OPTIONS = tuple(name for name, _ in _FANS)
 _FAN_IN = tuple(o for o in _FANS if o[0] != "fan_out")  # LeCun uses fan_in only
 # PyTorch's default nonlinearity: with a = 0 its gain is sqrt(2), as ReLU's;
 # with a given, a is the negative slope it means (nn.Linear's a = sqrt(5))
@@ -485,7 +505,7 @@ _NORMAL = (("distribution", "normal"),)  # untruncated; "truncated_normal" is th
 _TABLE = (
     Initializer("variance_scaling", (("scale", 1.0), ("mode", "fan_in"), ("distribution", "normal")) + _FANS,
                 _variance_scaling, "variance = scale / n, n = fan_in, fan_out, fan_avg or fan_geo_avg (mode)",
-                keras="VarianceScaling", jax="variance_scaling"),
+                keras="VarianceScaling", jax="variance_scaling", positional=("scale", "mode", "distribution")),
     Initializer("glorot_uniform", (("gain", 1.0),) + _FANS, _glorot(("uniform",)),
                 "U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))", aliases=("xavier_uniform",),
                 torch="xavier_uniform_", keras="GlorotUniform", jax="glorot_uniform"),
@@ -503,15 +523,16 @@ _TABLE = (
     Initializer("lecun_normal", _NORMAL + _FAN_IN, _lecun(NORMAL_DISTRIBUTIONS), "N(0, s^2), s = 1 / sqrt(fan_in)",
                 keras="LecunNormal", jax="lecun_normal"),
     Initializer("uniform", (("low", 0.0), ("high", 1.0)), _uniform, "U[low, high)",
-                torch="uniform_", keras="RandomUniform", jax="uniform"),
+                torch="uniform_", keras="RandomUniform", jax="uniform", positional=("low", "high")),
     Initializer("normal", (("mean", 0.0), ("std", 1.0)), _normal, "N(mean, std^2)",
-                torch="normal_", keras="RandomNormal", jax="normal"),
+                torch="normal_", keras="RandomNormal", jax="normal", positional=("mean", "std")),
     Initializer("truncated_normal", (("mean", 0.0), ("std", 1.0), ("a", -2.0), ("b", 2.0)), _truncated_normal,
                 "N(mean, std^2) on [a, b] (absolute bounds)",
-                torch="trunc_normal_", keras="TruncatedNormal", jax="truncated_normal"),
+                torch="trunc_normal_", keras="TruncatedNormal", jax="truncated_normal",
+                positional=("mean", "std", "a", "b")),
     Initializer("orthogonal", (("gain", 1.0),), _orthogonal, "Haar-orthogonal rows or columns times gain",
-                torch="orthogonal_", keras="Orthogonal", jax="orthogonal"),
-    Initializer("bits", (), _bits, "raw uint32 Philox4x32-10 words", dtypes=BITS_DTYPES),
+                torch="orthogonal_", keras="Orthogonal", jax="orthogonal", positional=("gain",)),
+    Initializer("bits", (), _bits, "raw uint32 Philox4x32-10 words", dtypes=BITS_DTYPES, positional=("stream",)),
 )
 
 # PyTorch's uniform_: U[low, high), or the constant when low and high are

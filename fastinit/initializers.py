@@ -1,6 +1,9 @@
 """The initializers: one short function each, with its signature and
 documentation; fastinit._spec holds what each one draws (fan rule, variance
-formula, gain, distribution, dtypes), so every formula is in one place.
+formula, gain, distribution, dtypes), so every formula is in one place. The
+body of each, the same call of the prepared-call layer with the options in
+the spec's order, is made from the spec by ``_from_spec``, which also checks
+the signature against the spec entry: nothing is stated twice.
 Formulas follow PyTorch, Keras and JAX (see the table in README.md); every
 function returns a NumPy array whose element at each position is a pure
 function of (seed, stream, position).
@@ -82,9 +85,41 @@ values inside ``[a, b]``), so it always lies in ``[a, b]``.
 """
 from __future__ import annotations
 
+import inspect
+
 from ._prepare import call as _call
+from ._spec import INITIALIZERS as _INITIALIZERS
 
 
+def _from_spec(declared):
+    """The public initializer declared (its signature and docstring) for the
+    spec entry of its name, with the body every one has, made from the
+    entry: ``return _call(name, shape, seed, stream, dtype, out, threads,
+    index, (<its options in the entry's order>))``. The declared signature
+    must be the entry's (``Initializer.signature``), checked here. The body
+    is compiled once, so a call costs what a hand-written one does."""
+    entry = _INITIALIZERS[declared.__name__]
+    signature = inspect.signature(declared)
+    if signature != entry.signature():
+        raise TypeError(f"{entry.name}{signature} is not the spec's signature {entry.signature()}")
+    params = []
+    for p in signature.parameters.values():
+        if p.kind is p.KEYWORD_ONLY and "*" not in params:
+            params.append("*")
+        params.append(p.name)
+    dtype = "dtype" if "dtype" in signature.parameters else "None"
+    options = "".join(f"{name}, " for name in entry.option_names)
+    source = (f"def {entry.name}({', '.join(params)}):\n"
+              f"    return _call({entry.name!r}, shape, seed, stream, {dtype}, out, threads, index, ({options}))\n")
+    made = {}
+    exec(source, declared.__globals__, made)  # the module's globals: doctest and _call see it as ours
+    public = made[entry.name]
+    public.__defaults__, public.__kwdefaults__ = declared.__defaults__, declared.__kwdefaults__
+    public.__doc__, public.__qualname__, public.__wrapped__ = declared.__doc__, declared.__qualname__, declared
+    return public
+
+
+@_from_spec
 def variance_scaling(shape, seed=None, scale=1.0, mode="fan_in", distribution="normal", *,
                      stream=0, dtype=None, out=None, threads=None, index=None,
                      fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
@@ -108,10 +143,9 @@ def variance_scaling(shape, seed=None, scale=1.0, mode="fan_in", distribution="n
     >>> bool(abs(t).max() <= 2 * (1 / 256) ** 0.5 / 0.87962566103423978)
     True
     """
-    return _call("variance_scaling", shape, seed, stream, dtype, out, threads, index,
-                     (scale, mode, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
+@_from_spec
 def glorot_uniform(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None, threads=None,
                    index=None, fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """Glorot/Xavier uniform: U(-a, a), ``a = gain * sqrt(6 / (fan_in + fan_out))``.
@@ -124,10 +158,9 @@ def glorot_uniform(shape, seed=None, *, gain=1.0, stream=0, dtype=None, out=None
     >>> bool(abs(w).max() < (6 / 400) ** 0.5)
     True
     """
-    return _call("glorot_uniform", shape, seed, stream, dtype, out, threads, index,
-                     (gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
+@_from_spec
 def glorot_normal(shape, seed=None, *, gain=1.0, distribution="normal", stream=0, dtype=None, out=None, threads=None,
                   index=None, fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """Glorot/Xavier normal: N(0, s^2), ``s = gain * sqrt(2 / (fan_in + fan_out))``.
@@ -141,10 +174,9 @@ def glorot_normal(shape, seed=None, *, gain=1.0, distribution="normal", stream=0
     >>> round(float(w.std()), 3)
     0.032
     """
-    return _call("glorot_normal", shape, seed, stream, dtype, out, threads, index,
-                     (gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
+@_from_spec
 def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gain=None,
                stream=0, dtype=None, out=None, threads=None, index=None,
                fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
@@ -160,10 +192,9 @@ def he_uniform(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="leaky_re
     >>> bool(abs(w).max() < (6 / 512) ** 0.5)
     True
     """
-    return _call("he_uniform", shape, seed, stream, dtype, out, threads, index,
-                     (a, mode, nonlinearity, gain, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
+@_from_spec
 def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gain=None,
               distribution="normal", stream=0, dtype=None, out=None, threads=None, index=None,
               fan_in=None, fan_out=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
@@ -178,10 +209,9 @@ def he_normal(shape, seed=None, *, a=0.0, mode="fan_in", nonlinearity="leaky_rel
     >>> round(float(w.std()) * 1024 ** 0.5, 1)
     1.4
     """
-    return _call("he_normal", shape, seed, stream, dtype, out, threads, index,
-                     (a, mode, nonlinearity, gain, distribution, fan_in, fan_out, in_axis, out_axis, batch_axis, layout))
 
 
+@_from_spec
 def lecun_uniform(shape, seed=None, *, stream=0, dtype=None, out=None, threads=None, index=None,
                   fan_in=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """LeCun uniform: U(-a, a), ``a = sqrt(3 / fan_in)`` (LeCun et al., 1998).
@@ -191,10 +221,9 @@ def lecun_uniform(shape, seed=None, *, stream=0, dtype=None, out=None, threads=N
     >>> bool(abs(w).max() < 0.1)
     True
     """
-    return _call("lecun_uniform", shape, seed, stream, dtype, out, threads, index,
-                     (fan_in, in_axis, out_axis, batch_axis, layout))
 
 
+@_from_spec
 def lecun_normal(shape, seed=None, *, distribution="normal", stream=0, dtype=None, out=None, threads=None, index=None,
                  fan_in=None, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     """LeCun normal: N(0, s^2), ``s = 1 / sqrt(fan_in)``; with SELU it gives
@@ -207,10 +236,9 @@ def lecun_normal(shape, seed=None, *, distribution="normal", stream=0, dtype=Non
     >>> round(float(w.std()) * 20, 2)
     1.0
     """
-    return _call("lecun_normal", shape, seed, stream, dtype, out, threads, index,
-                     (distribution, fan_in, in_axis, out_axis, batch_axis, layout))
 
 
+@_from_spec
 def uniform(shape, seed=None, low=0.0, high=1.0, *, stream=0, dtype=None, out=None,
             threads=None, index=None):
     """U[low, high): 24 random bits per float32, 53 per float64; never returns
@@ -221,10 +249,9 @@ def uniform(shape, seed=None, low=0.0, high=1.0, *, stream=0, dtype=None, out=No
     >>> bool(((-1 <= x) & (x < 1)).all())
     True
     """
-    return _call("uniform", shape, seed, stream, dtype, out, threads, index,
-                     (low, high))
 
 
+@_from_spec
 def normal(shape, seed=None, mean=0.0, std=1.0, *, stream=0, dtype=None, out=None,
            threads=None, index=None):
     """N(mean, std^2) by Box-Muller.
@@ -234,10 +261,9 @@ def normal(shape, seed=None, mean=0.0, std=1.0, *, stream=0, dtype=None, out=Non
     >>> round(float(x.mean()), 1), round(float(x.std()), 1)
     (1.0, 2.0)
     """
-    return _call("normal", shape, seed, stream, dtype, out, threads, index,
-                     (mean, std))
 
 
+@_from_spec
 def truncated_normal(shape, seed=None, mean=0.0, std=1.0, a=-2.0, b=2.0, *, stream=0, dtype=None,
                      out=None, threads=None, index=None):
     """N(mean, std^2) truncated to [a, b], ``torch.nn.init.trunc_normal_``
@@ -254,10 +280,9 @@ def truncated_normal(shape, seed=None, mean=0.0, std=1.0, a=-2.0, b=2.0, *, stre
     >>> bool(((3 <= x) & (x <= 4)).all()), round(float(x.mean()), 2)
     (True, 3.26)
     """
-    return _call("truncated_normal", shape, seed, stream, dtype, out, threads, index,
-                     (mean, std, a, b))
 
 
+@_from_spec
 def orthogonal(shape, seed=None, gain=1.0, *, stream=0, dtype=None, out=None, threads=None, index=None):
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014),
     ``torch.nn.init.orthogonal_`` / Keras ``Orthogonal`` semantics.
@@ -279,10 +304,9 @@ def orthogonal(shape, seed=None, gain=1.0, *, stream=0, dtype=None, out=None, th
     >>> bool(np.allclose(q.T @ q, np.eye(32)))
     True
     """
-    return _call("orthogonal", shape, seed, stream, dtype, out, threads, index,
-                     (gain,))
 
 
+@_from_spec
 def bits(shape, seed=None, stream=0, *, out=None, threads=None, index=None):
     """The raw uint32 Philox4x32-10 words in fastinit's layout.
 
@@ -295,8 +319,6 @@ def bits(shape, seed=None, stream=0, *, out=None, threads=None, index=None):
     >>> [hex(x) for x in fastinit.bits(64, seed=0)[::16]]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    return _call("bits", shape, seed, stream, None, out, threads, index,
-                     ())
 
 
 xavier_uniform = glorot_uniform

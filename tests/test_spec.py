@@ -8,23 +8,45 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _spec
-
-COMMON = ("stream", "dtype", "out", "threads", "index")
-
+from fastinit import _spec, initializers
 
 @pytest.mark.parametrize("name", sorted(_spec.INITIALIZERS))
 def test_public_signature_is_the_spec(name):
-    """A public function passes its options to the spec in the spec's order
-    with the spec's defaults (catches an option added, renamed, reordered or
-    given another default in one place only)."""
+    """Every parameter of a public function, positional ones included, has
+    the name, place, kind (positional-or-keyword or keyword-only) and
+    default the spec entry gives (catches an option added, renamed,
+    reordered, made positional or given another default in one place only)."""
     entry = _spec.INITIALIZERS[name]
-    params = inspect.signature(getattr(fastinit, name)).parameters
-    options = tuple((p.name, p.default) for p in params.values()
-                    if p.name not in ("shape", "seed") + COMMON)
-    assert options == entry.options
+    declared = [(p.name, p.kind, p.default) for p in inspect.signature(getattr(fastinit, name)).parameters.values()]
+    assert declared == [(p.name, p.kind, p.default) for p in entry.signature().parameters.values()]
+    assert [n for n, _, _ in declared[:2]] == ["shape", "seed"]
+    assert {n for n, _, _ in declared[2:]} == set(entry.option_names) | {c for c, _ in _spec.COMMON} - (
+        {"dtype"} if len(entry.dtypes) == 1 else set())
     for alias in entry.aliases:
         assert getattr(fastinit, alias) is getattr(fastinit, name)
+
+
+@pytest.mark.parametrize("name", sorted(_spec.INITIALIZERS))
+def test_public_body_passes_the_options_in_spec_order(name, monkeypatch):
+    """The call a public function makes carries every argument in its place:
+    each option given a distinct marker by keyword arrives at the spec's
+    position of that option."""
+    entry = _spec.INITIALIZERS[name]
+    seen = []
+    monkeypatch.setattr(initializers, "_call", lambda *args: seen.append(args))
+    markers = {option: f"<{option}>" for option in entry.option_names}
+    common = {c: f"<{c}>" for c, _ in _spec.COMMON if c in inspect.signature(getattr(fastinit, name)).parameters}
+    getattr(initializers, name)("<shape>", "<seed>", **markers, **common)
+    (args,) = seen
+    assert args == (name, "<shape>", "<seed>", "<stream>", common.get("dtype"), "<out>", "<threads>", "<index>",
+                    tuple(markers[o] for o in entry.option_names))
+
+
+def test_a_signature_unlike_the_spec_is_refused():
+    def he_normal(shape, seed=None, *, mode="fan_in", a=0.0):
+        """a and mode swapped, most options missing"""
+    with pytest.raises(TypeError, match="not the spec's signature"):
+        initializers._from_spec(he_normal)
 
 
 def test_every_public_initializer_is_in_the_spec():
