@@ -143,20 +143,20 @@ def _aligned_empty(shape, dtype) -> np.ndarray:
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
-def _prepared(initializer, shape, dtype, kwargs):
-    """The validated call of a fastinit NumPy initializer (or a
-    functools.partial of one) with kwargs: every argument checked here, not
-    in a device callback."""
+def _check_call(initializer, shape, dtype, kwargs):
+    """Check every argument of a call of a fastinit NumPy initializer (or a
+    functools.partial of one) with kwargs here, not in a device callback
+    (prepare). Another callable is only called, block by block."""
     while isinstance(initializer, functools.partial):
         kwargs = {**initializer.keywords, **kwargs}
         initializer = initializer.func
     if initializer is orthogonal_columns:
-        return OrthogonalColumns(shape, dtype=dtype, **kwargs)
+        OrthogonalColumns(shape, dtype=dtype, **kwargs)
+        return
     name = getattr(initializer, "__name__", "")
-    if getattr(fastinit, name, None) is not initializer or name not in _spec.BY_NAME:
-        raise TypeError(f"initializer must be a fastinit initializer such as fastinit.normal, got {initializer!r}")
-    _checks.check_threads(kwargs.get("threads"))
-    return prepare(name, shape, dtype=dtype, **{k: v for k, v in kwargs.items() if k != "threads"})
+    if name in _spec.BY_NAME and getattr(fastinit, name) is initializer:
+        _checks.check_threads(kwargs.get("threads"))
+        prepare(name, shape, dtype=dtype, **{k: v for k, v in kwargs.items() if k != "threads"})
 
 
 def _box(index, shape) -> tuple:
@@ -193,7 +193,7 @@ def make_array(initializer, shape, seed, sharding=None, *, stream=0, dtype=None,
     if not isinstance(sharding, jax.sharding.Sharding):
         raise TypeError(f"sharding must be a jax.sharding.Sharding (e.g. NamedSharding), got {sharding!r}")
     _checks.check_uint64("stream", stream)
-    _prepared(initializer, shape, dtype, kwargs)
+    _check_call(initializer, shape, dtype, kwargs)
     blocks = {}  # replicated devices share one block
 
     def block(index):
@@ -262,7 +262,7 @@ def _factory(make, default_dtype):
         dtype = _dtype(dtype)
         data = _key_data(key)
         if isinstance(data, jax.core.Tracer):
-            _prepared(make, shape, dtype, {})  # checks the arguments now, not at run time
+            _check_call(make, shape, dtype, {})  # checks the arguments now, not at run time
             if out_sharding is not None:
                 out_sharding = _named_sharding(out_sharding, traced=True)
                 if not isinstance(out_sharding, jax.sharding.NamedSharding):
