@@ -1,4 +1,4 @@
-"""The hot path (fastinit._core.generate serving a call from the validated
+"""The hot path (fastinit._core.fill_cached serving a call from the validated
 request of an earlier call like it) gives the full path's bits and errors:
 a call that differs from a cached one in a type (1 vs 1.0 vs True, -0.0 vs
 0.0), in out=, or in FASTINIT_NUM_THREADS is checked in full again."""
