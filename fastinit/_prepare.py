@@ -59,8 +59,10 @@ class Prepared:
             if array is not None:
                 return array
         p = _plan.plan(self.shape, seed, stream, self.dtype, out, index, threads, (dtype_name(self.dtype),))
-        key = self._cached and _core.hot_key(self.name, self.shape, self.dtype, out, threads, index, self._values)
-        return self._fill_plan(p, key or None, threads is None)
+        key = None
+        if self._cached:
+            key = _core.hot_key(self.name, self.shape, self.dtype, out, threads, index, self._values)
+        return self._fill_plan(p, key, threads is None)
 
     def _fill_plan(self, p: _plan.Plan, key, threads_from_env: bool) -> np.ndarray:
         """p's block; with a hot-path key (None: not cacheable) its Request

@@ -87,7 +87,7 @@ from __future__ import annotations
 
 import inspect
 
-from ._prepare import call as _call
+from ._prepare import call as _call  # noqa: F401 (what the bodies _from_spec makes call)
 from ._spec import INITIALIZERS as _INITIALIZERS
 
 
