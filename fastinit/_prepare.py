@@ -3,14 +3,14 @@ validates an initializer's shape, dtype and options once against the spec
 table (fastinit._spec) and returns a ``Prepared``, which holds the
 distribution, its C-core parameters (``.core``) and fills any block of the
 array for any seed and stream (``.fill``). Every consumer goes through it:
-the public functions (``call``, with the hot path), the adapters, the CLI
-and the benchmarks.
+the public functions (``full_call``, with the hot path), the adapters, the
+CLI and the benchmarks.
 
-The hot path: ``call`` first asks the C core for a cached Request of the
-same call (``_core.fill_cached``, a lookup that fills on a hit and returns
-None on a miss); on a miss it takes the full path, which validates, fills
-and caches the Request the call's plain key (``_core.hot_key``) allows.
-``_core`` never calls back up.
+The hot path: a public function first asks the C core for a cached Request
+of the same call (``fill_cached``: ``_core.fill_cached``, a lookup that
+fills on a hit and returns None on a miss); on a miss it takes the full
+path, ``full_call``, which validates, fills and caches the Request the
+call's plain key (``_core.hot_key``) allows. ``_core`` never calls back up.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _core, _plan, _spec
 from ._checks import check_dtype, check_shape, dtype_name
+from ._core import fill_cached  # the hot path's lookup (also the public functions')
 
 # Prepared calls by their plain key (_core.hot_key of the call without a
 # seed, out, threads or index), so a repeated prepare() skips the checks.
@@ -54,8 +55,7 @@ class Prepared:
         stream, into ``out`` (a NumPy array of the block's shape and this
         dtype) or a new array; ``threads`` as in the public functions."""
         if self._cached:
-            array = _core.fill_cached(self.name, self.shape, seed, stream, self.dtype, out, threads, index,
-                                      self._values)
+            array = fill_cached(self.name, self.shape, seed, stream, self.dtype, out, threads, index, self._values)
             if array is not None:
                 return array
         p = _plan.plan(self.shape, seed, stream, self.dtype, out, index, threads, (dtype_name(self.dtype),))
@@ -154,18 +154,12 @@ def _prepared(entry: _spec.Initializer, shape, dtype: np.dtype, values: tuple) -
     return prepared
 
 
-def call(name, shape, seed, stream, dtype, out, threads, index, values):
-    """A call of the public initializer ``name``, ``values`` its options'
-    values in the order of its spec ``options``: served by the validated
-    Request of an earlier call like it, else validated in full (common
-    arguments first, then the options) before anything is written."""
-    array = _core.fill_cached(name, shape, seed, stream, dtype, out, threads, index, values)
-    if array is None:
-        array = _full_call(name, shape, seed, stream, dtype, out, threads, index, values)
-    return array
-
-
-def _full_call(name, shape, seed, stream, dtype, out, threads, index, values):
+def full_call(name, shape, seed, stream, dtype, out, threads, index, values):
+    """A call of the public initializer ``name`` that fill_cached did not
+    serve, ``values`` its options' values in the order of its spec
+    ``options``: validated in full (common arguments first, then the
+    options) before anything is written, filled, and its Request cached when
+    the call has a plain key."""
     entry = _spec.INITIALIZERS[name]
     p = _plan.plan(shape, seed, stream, dtype, out, index, threads, entry.dtypes)
     prepared = _prepared(entry, p.shape, p.dtype, values)
@@ -180,8 +174,8 @@ def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
     if rows * cols == 0:
         full = np.zeros(p.shape)
     else:
-        z = call("normal", (rows, cols) if rows >= cols else (cols, rows), p.seed, p.stream, np.float64, None,
-                 p.threads, None, (0.0, 1.0))
+        normal = prepare("normal", (rows, cols) if rows >= cols else (cols, rows), dtype=np.float64)
+        z = normal.fill(p.seed, p.stream, threads=p.threads)
         q, r = np.linalg.qr(z)
         d = np.sign(np.diagonal(r))
         q *= np.where(d == 0, 1.0, d)

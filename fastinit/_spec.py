@@ -24,8 +24,8 @@ Adding an initializer: write its distribution function (options, shape ->
 distribution, validating each option with the ``_checks`` functions), add an
 ``Initializer`` entry, and a public function in ``fastinit/initializers.py``
 whose keyword options are the entry's ``options`` in the same order (a test
-checks it) and whose body is ``return _call(name, ...)``
-(``fastinit._prepare.call``, which also gives it the hot path).
+checks it), decorated with ``_from_spec``, which makes its body (the hot
+path's lookup, then ``fastinit._prepare.full_call``).
 """
 from __future__ import annotations
 

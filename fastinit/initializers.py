@@ -87,17 +87,20 @@ from __future__ import annotations
 
 import inspect
 
-from ._prepare import call as _call  # noqa: F401 (what the bodies _from_spec makes call)
+# what the bodies _from_spec makes call
+from ._prepare import fill_cached as _fill_cached, full_call as _full_call  # noqa: F401
 from ._spec import INITIALIZERS as _INITIALIZERS
 
 
 def _from_spec(declared):
     """The public initializer declared (its signature and docstring) for the
     spec entry of its name, with the body every one has, made from the
-    entry: ``return _call(name, shape, seed, stream, dtype, out, threads,
-    index, (<its options in the entry's order>))``. The declared signature
-    must be the entry's (``Initializer.signature``), checked here. The body
-    is compiled once, so a call costs what a hand-written one does."""
+    entry: the hot path's lookup ``_fill_cached(name, shape, seed, stream,
+    dtype, out, threads, index, values)``, ``values`` its options in the
+    entry's order, and on a miss (None) ``_full_call`` of the same. The
+    declared signature must be the entry's (``Initializer.signature``),
+    checked here. The body is compiled once, so a call costs what a
+    hand-written one does (no dispatcher frame between)."""
     entry = _INITIALIZERS[declared.__name__]
     signature = inspect.signature(declared)
     if signature != entry.signature():
@@ -109,10 +112,13 @@ def _from_spec(declared):
         params.append(p.name)
     dtype = "dtype" if "dtype" in signature.parameters else "None"
     options = "".join(f"{name}, " for name in entry.option_names)
+    arguments = f"{entry.name!r}, shape, seed, stream, {dtype}, out, threads, index, values"
     source = (f"def {entry.name}({', '.join(params)}):\n"
-              f"    return _call({entry.name!r}, shape, seed, stream, {dtype}, out, threads, index, ({options}))\n")
+              f"    values = ({options})\n"
+              f"    array = _fill_cached({arguments})\n"
+              f"    return _full_call({arguments}) if array is None else array\n")
     made = {}
-    exec(source, declared.__globals__, made)  # the module's globals: doctest and _call see it as ours
+    exec(source, declared.__globals__, made)  # the module's globals: doctest sees it as ours
     public = made[entry.name]
     public.__defaults__, public.__kwdefaults__ = declared.__defaults__, declared.__kwdefaults__
     public.__doc__, public.__qualname__, public.__wrapped__ = declared.__doc__, declared.__qualname__, declared

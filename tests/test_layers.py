@@ -24,8 +24,9 @@ def layer_table() -> dict:
         cells = line.split("|")
         if len(cells) != 5 or set(cells[1].strip()) <= set("-"):
             continue
-        modules = [m for m in re.findall(r"`([\w.]+)`", cells[2]) if m in MODULES or m == "_core"]
+        modules = {m for m in re.findall(r"`([\w.]+)`", cells[2]) if m in MODULES or m == "_core"}
         for module in modules:
+            assert module not in allowed, f"{module} is in two rows of the layer table"
             allowed[module] = set(re.findall(r"`([\w.]+)`", cells[3]))
     return allowed
 
