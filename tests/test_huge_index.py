@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import fastinit
-from api_cases import ADDRESSABLE, FLOAT_ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
-import philox_ref
+from support.api_cases import ADDRESSABLE, FLOAT_ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
+from support import philox_ref
 
 MAX_SHAPE = (2**63 - 1,)
 

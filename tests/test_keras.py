@@ -1,7 +1,7 @@
 """fastinit.keras on the JAX, PyTorch and NumPy backends, one subprocess each
 (KERAS_BACKEND is read once, at import): values equal the fastinit NumPy API,
 Keras' seed semantics, config and saved-model round trips, dtypes, and on JAX
-a keras.distribution layout (tests/keras_backend_check.py). Keras' formulas
+a keras.distribution layout (tests/support/keras_backend_check.py). Keras' formulas
 themselves are checked in tests/test_parity.py."""
 import os
 import subprocess
@@ -22,6 +22,6 @@ def run(*args):
 def test_keras_backend(backend, tmp_path):
     pytest.importorskip("keras")
     pytest.importorskip(BACKEND_MODULES[backend])
-    result = run(os.path.join(HERE, "keras_backend_check.py"), backend, str(tmp_path / "model.keras"))
+    result = run(os.path.join(HERE, "support", "keras_backend_check.py"), backend, str(tmp_path / "model.keras"))
     assert result.returncode == 0, result.stderr[-4000:]
     assert f"ok {backend}" in result.stdout

@@ -5,7 +5,7 @@ Replicate, FSDP2's _StridedShard (also from a real fully_shard x
 parallelize_module model), in float32/float64/float16/bfloat16; Partial
 refused; ShardedTensor and fill_block. Each rank's full_tensor() (or block)
 must equal the single-process tensor bit for bit. One spawn per world size;
-the checks run in tests/dtensor_worker.py."""
+the checks run in tests/support/dtensor_worker.py."""
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,9 @@ import pytest
 torch = pytest.importorskip("torch")
 if not torch.distributed.is_available():
     pytest.skip("this torch build has no torch.distributed", allow_module_level=True)
-from gloo_ranks import run_ranks  # noqa: E402
+from support.gloo_ranks import run_ranks  # noqa: E402
 
-WORKER = Path(__file__).with_name("dtensor_worker.py")
+WORKER = Path(__file__).parent / "support" / "dtensor_worker.py"
 TIMEOUT_S = 300
 
 

@@ -4,7 +4,7 @@ tables of uneven row counts) built on meta, sharded with FSDP2 on 1, 2 and 4
 ranks and FSDP2 x tensor parallel on a (2, 2) mesh (also initialized before
 fully_shard), materialized with to_empty: every parameter's full_tensor()
 equals the single-process init_module result bit for bit. The checks run in
-tests/module_worker.py."""
+tests/support/module_worker.py."""
 from pathlib import Path
 
 import pytest
@@ -12,9 +12,9 @@ import pytest
 torch = pytest.importorskip("torch")
 if not torch.distributed.is_available():
     pytest.skip("this torch build has no torch.distributed", allow_module_level=True)
-from gloo_ranks import run_ranks  # noqa: E402
+from support.gloo_ranks import run_ranks  # noqa: E402
 
-WORKER = Path(__file__).with_name("module_worker.py")
+WORKER = Path(__file__).parent / "support" / "module_worker.py"
 
 
 def test_sharded_init_module_equals_single_process():
