@@ -1,7 +1,7 @@
 """The initializers: one short function each, with its signature and
 documentation; fastinit._spec holds what each one draws (fan rule, variance
 formula, gain, distribution, dtypes), so every formula is in one place.
-Formulas follow PyTorch, Keras and JAX (see the table in README.md); every
+Formulas follow PyTorch, Keras and JAX (see the table in docs/numpy.md); every
 function returns a NumPy array whose element at each position is a pure
 function of (seed, stream, position).
 

@@ -1,4 +1,4 @@
-"""Initializers against the formulas in README.md: the exact parameter (the
+"""Initializers against the formulas in docs/numpy.md: the exact parameter (the
 output equals fastinit.normal / fastinit.uniform with the formula's std or
 bound, bit for bit) and the empirical std and bound; fans and gains."""
 import math

@@ -43,7 +43,7 @@ def test_ks_against_scipy_truncnorm(a, b):
 # through every branch of the inverse CDF, far tails included; made once by
 # tools/make_truncnormal_refs.py.
 REFS = np.load(pathlib.Path(__file__).parent / "data" / "truncnormal_refs.npz")
-# The documented bounds (README, transforms.h): ulp where |x| >= 1/2; nearer
+# The documented bounds (docs/reliability.md, transforms.h): ulp where |x| >= 1/2; nearer
 # the mean P - 1/2 is only known to ~ulp(1/2), so there the same number of
 # ulp of 1/2, absolute.
 ULP_BOUND = {"float32": 5.1, "float64": 8.0}
