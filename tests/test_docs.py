@@ -95,3 +95,13 @@ def test_page_python_block_runs(where, code):
         if e.name not in OPTIONAL:
             raise
         pytest.skip(f"{where} needs {e.name}")
+
+
+def test_nothing_cites_an_issue_number():
+    """Issue numbers mean nothing in the repository: comments and pages say
+    what a thing is and why, not which ticket asked for it."""
+    sources = [p for p in ROOT.glob("**/*") if p.suffix in {".py", ".pyx", ".pxd", ".c", ".h", ".md", ".sh"}
+               and not any(part.startswith(".") or part == "build" for part in p.relative_to(ROOT).parts)]
+    citing = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in sources
+              for m in re.finditer(r"(?i)\bissues?\s*#?\d+", p.read_text(errors="replace"))]
+    assert not citing, citing

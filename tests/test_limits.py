@@ -1,5 +1,5 @@
 """Parameters at and beyond what the output dtype can represent, and integer
-arguments of every NumPy integer dtype (issue 14, sections 3 and 4).
+arguments of every NumPy integer dtype.
 
 The rule: a distribution whose samples would leave the dtype's finite range
 (uniform bounds that round to inf; normal or truncated normal samples that

@@ -320,7 +320,7 @@ def test_import_fastinit_does_not_import_torch():
 
 
 
-# ---------------------------------------------------------------- in-place writes (issue 14 §1)
+# ---------------------------------------------------------------- in-place writes
 
 def _inplace_cases():
     """Tensors in the states PyTorch's in-place checks tell apart:
@@ -401,7 +401,7 @@ def test_bad_argument_leaves_version_counter():
     assert t._version == 0 and (t == 0).all()
 
 
-# ---------------------------------------------------------------- edge cases next to PyTorch (issue 10)
+# ---------------------------------------------------------------- edge cases next to PyTorch
 
 # (description, fastinit.torch call, torch.nn.init call) on a fresh tensor
 CONSTANT_CASES = [
@@ -460,7 +460,7 @@ def test_parameters_pytorch_refuses_are_refused(case):
     assert (t == 9).all()
 
 
-# ---------------------------------------------------------------- the adapter is the core (issue 13)
+# ---------------------------------------------------------------- the adapter is the core
 
 # (fastinit.torch function, kwargs, core function, core kwargs): the core call
 # each function must equal bit for bit, for every function of the module
@@ -503,7 +503,7 @@ def test_adapter_equals_core_bit_for_bit(case, dtype):
     np.testing.assert_array_equal(_np_bits(got), want.view(np.int16) if dtype == torch.bfloat16 else want)
 
 
-# ---------------------------------------------------------------- fill_block (issue 11)
+# ---------------------------------------------------------------- fill_block
 
 @pytest.mark.parametrize("case", ADAPTER_CORE, ids=[c[0].__name__ + "-" + str(i) for i, c in enumerate(ADAPTER_CORE)])
 def test_fill_block_is_the_slice_of_the_global_tensor(case):
@@ -537,7 +537,7 @@ def test_fill_block_rejects_a_block_outside_the_global_shape(offsets, local_shap
 
 @pytest.mark.parametrize("name", fi.__all__[:10])
 def test_numpy_arrays_and_other_byte_orders_are_refused(name):
-    """The torch path never sees a non-native byte order (issue 9 §2): torch
+    """The torch path never sees a non-native byte order: torch
     refuses such arrays, and a NumPy array is not a tensor."""
     big_endian = np.zeros((4, 3), dtype=">f4")
     with pytest.raises(TypeError, match="tensor must be a torch.Tensor, got ndarray"):
@@ -547,7 +547,7 @@ def test_numpy_arrays_and_other_byte_orders_are_refused(name):
         torch.from_numpy(big_endian)
 
 
-# ---------------------------------------------------------------- bfloat16 without ml_dtypes (issue 14 §2)
+# ---------------------------------------------------------------- bfloat16 without ml_dtypes
 
 @pytest.fixture
 def hide_ml_dtypes(monkeypatch):
@@ -585,7 +585,7 @@ def test_bfloat16_without_ml_dtypes_equals_the_core(call, layout, monkeypatch):
 
 
 def test_bfloat16_bounds_hold_without_ml_dtypes(hide_ml_dtypes):
-    """The issue's cases: U(0, 1) never 1.0, the truncated normal in [a, b]."""
+    """U(0, 1) never gives 1.0, the truncated normal stays in [a, b]."""
     u = fi.uniform_(torch.empty(10**6, dtype=torch.bfloat16), 0.0, 1.0, seed=0)
     assert float(u.max()) < 1.0 and float(u.min()) >= 0.0
     t = fi.trunc_normal_(torch.empty(10**6, dtype=torch.bfloat16), a=-0.3, b=0.3, seed=0)
