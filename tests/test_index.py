@@ -1,8 +1,18 @@
-"""index= as row ids: exactly full[row_ids], without the full table."""
+"""index=: a block of the full array made alone. Row ids give exactly
+full[row_ids] without the full table; huge logical arrays are reached
+through index= (nothing large is allocated): flat indices beyond 2**31,
+2**32 and where the Philox block number itself passes 2**32 agree with an
+independent Philox, across different splits of a block and across thread
+counts. (Slices against full arrays: test_determinism.py, test_properties.py;
+bad index= arguments: test_errors.py.)"""
+from __future__ import annotations
+
 import numpy as np
 import pytest
 
 import fastinit
+from support import philox_ref
+from support.api_cases import ADDRESSABLE, FLOAT_ADDRESSABLE, as_bytes, dtypes_of, generate
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
@@ -50,13 +60,85 @@ def test_empty_rows():
     assert x.shape == (0, 4)
 
 
-@pytest.mark.parametrize("index, err, match", [
-    ([10], ValueError, "index row id 10"), ([-11], ValueError, "index row id -11"),
-    (np.zeros((2, 2), int), ValueError, "index"), ([1.0, 2.0], TypeError, "index"),
-    ([True, False], TypeError, "index"),
-])
-def test_bad_row_ids(index, err, match):
-    out = np.full((len(index), 4), 7.0, dtype=np.float32)
-    with pytest.raises(err, match=match):
-        fastinit.normal((10, 4), seed=0, index=index, out=out if out.ndim == 2 and len(index) != 2 else None)
-    assert np.all(out == 7.0)
+MAX_SHAPE = (2**63 - 1,)
+
+# Flat indices just around the places an int32/uint32 index or block number
+# would wrap: 2**31, 2**32 elements, 2**38 elements (block number 2**32 for
+# 32-bit outputs), 2**40, 2**62 and the last element of the largest array.
+STARTS = [2**31 - 300, 2**32 - 500, 2**37 - 613, 2**38 - 250, 2**40 + 3, 2**62 + 17, 2**63 - 1 - 1000]
+
+
+@pytest.mark.parametrize("start", STARTS)
+@pytest.mark.parametrize("seed, stream", [(0, 0), (2**64 - 1, 2**64 - 1), (0x123456789, 2**40 + 7)])
+def test_bits_at_huge_index_match_reference(start, seed, stream):
+    got = fastinit.bits(MAX_SHAPE, seed, stream, index=slice(start, start + 70))
+    want = philox_ref.bits(seed, stream, start, 70).tolist()
+    assert got.tolist() == want
+
+
+def _splits(a, n):
+    """Split points inside [a, a + n): the middle, just after a, lane-group
+    edges of both group sizes and an odd point."""
+    return sorted({a + n // 2, a + 1, a + 63, a + (-a) % 64 + 64, a + (-a) % 32 + 32, a + n - 1})
+
+
+@pytest.mark.parametrize("name", list(ADDRESSABLE))
+def test_block_at_huge_index_equals_any_split(name):
+    n = 1000
+    for dtype in dtypes_of(name):
+        for a in STARTS:
+            whole = generate(name, MAX_SHAPE, 2026, 9, dtype, index=slice(a, a + n))
+            for cut in _splits(a, n):
+                left = generate(name, MAX_SHAPE, 2026, 9, dtype, index=slice(a, cut))
+                right = generate(name, MAX_SHAPE, 2026, 9, dtype, index=slice(cut, a + n))
+                assert as_bytes(np.concatenate([left, right])) == as_bytes(whole), (dtype, a, cut)
+
+
+@pytest.mark.parametrize("name", list(ADDRESSABLE))
+def test_block_at_huge_index_independent_of_threads(name):
+    n = 300_000  # several threads really run
+    a = 2**38 - 12_345
+    for dtype in dtypes_of(name):
+        runs = {as_bytes(generate(name, (2**40,), 5, 2**33, dtype, index=slice(a, a + n), threads=t))
+                for t in (1, 2, 3)}
+        assert len(runs) == 1, dtype
+
+
+@pytest.mark.parametrize("name", ["bits", "uniform", "normal"])
+def test_rows_of_huge_matrix_equal_flat_blocks(name):
+    """Position-only generators: element (r, c) of a (10**12, 128) array is
+    flat element 128 r + c, whatever the shape."""
+    rows, cols = 10**12, 128
+    for dtype in dtypes_of(name):
+        for r in (2**25 - 1, 2**31 // cols + 3, rows - 3):
+            block = generate(name, (rows, cols), 1, 2, dtype, index=(slice(r, r + 3), slice(5, 100)))
+            flat = generate(name, (rows * cols,), 1, 2, dtype, index=slice(r * cols, (r + 3) * cols))
+            assert as_bytes(block) == as_bytes(flat.reshape(3, cols)[:, 5:100]), (dtype, r)
+
+
+@pytest.mark.parametrize("name", list(FLOAT_ADDRESSABLE))
+def test_shards_of_huge_table_equal_the_block(name):
+    """A block of a huge embedding table made at once equals the same block
+    made as row shards and as column shards (fans from the full shape)."""
+    shape = (10**12, 128)
+    r = 2**33 + 11
+    for dtype in dtypes_of(name):
+        whole = generate(name, shape, 3, 4, dtype, index=(slice(r, r + 6), slice(3, 120)))
+        by_rows = [generate(name, shape, 3, 4, dtype, index=(slice(r + i, r + i + 2), slice(3, 120)))
+                   for i in range(0, 6, 2)]
+        by_cols = [generate(name, shape, 3, 4, dtype, index=(slice(r, r + 6), slice(c, c + 39)))
+                   for c in range(3, 120, 39)]
+        assert as_bytes(np.concatenate(by_rows, axis=0)) == as_bytes(whole), dtype
+        assert as_bytes(np.concatenate(by_cols, axis=1)) == as_bytes(whole), dtype
+
+
+def test_large_fill_equals_separately_generated_blocks():
+    """A fill long enough to be split into several GIL-free chunks (their size
+    depends on timing) equals blocks generated one by one."""
+    n = 2**23 + 12_345
+    for dtype in (np.float32, np.float64):
+        whole = fastinit.normal(n, 11, stream=3, dtype=dtype, threads=2)
+        edges = list(range(0, n, 1_000_003)) + [n]
+        parts = [fastinit.normal(n, 11, stream=3, dtype=dtype, index=slice(a, b), threads=1)
+                 for a, b in zip(edges, edges[1:])]
+        assert as_bytes(np.concatenate(parts)) == as_bytes(whole), dtype

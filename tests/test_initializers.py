@@ -249,18 +249,6 @@ def test_compute_fans(shape, kwargs, fans):
     assert all(type(f) is int for f in got)
 
 
-@pytest.mark.parametrize("shape", [(), (5,), 5])
-def test_compute_fans_torch_layout_needs_2_dims(shape):
-    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
-        compute_fans(shape, layout="torch")
-
-
-@pytest.mark.parametrize("name", sorted(FORMULAS))
-def test_initializers_torch_layout_need_2_dims(name):
-    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
-        getattr(fastinit, name)((5,), 0, layout="torch")
-
-
 @pytest.mark.parametrize("name", sorted(FORMULAS))
 def test_initializers_0d_and_1d_follow_keras(name):
     dist, formula = FORMULAS[name]

@@ -81,9 +81,3 @@ def test_index_and_out_equal_a_slice(dtype):
     np.testing.assert_allclose(out.astype(np.float64), full[5:15], atol=EPS[dtype.name])
     rows = fastinit.orthogonal((50, 20), seed=4, dtype=dtype, index=[7, 3, -1])
     np.testing.assert_allclose(rows.astype(np.float64), full[[7, 3, -1]], atol=EPS[dtype.name])
-
-
-@pytest.mark.parametrize("shape", [(5,), ()])
-def test_needs_two_axes(shape):
-    with pytest.raises(ValueError, match="2 axes"):
-        fastinit.orthogonal(shape, seed=0)

@@ -115,7 +115,7 @@ MUTANTS = [
            ("tests/test_memory.py::test_large_fill_into_out_allocates_nothing",)),
     Mutant("error-messages-invalid", "errors name the argument and the value",
            "fastinit/__init__.py", "__version__ = ", INVALID_MESSAGES,
-           ("tests/test_truncated.py::test_bad_arguments", "tests/test_errors.py::test_out_untouched_on_error")),
+           ("tests/test_errors.py::test_truncated_normal_bad_arguments", "tests/test_errors.py::test_out_untouched_on_error")),
     Mutant("he-default-nonlinearity-relu", "He's default nonlinearity honours a, as PyTorch's",
            "fastinit/_spec.py", '("nonlinearity", "leaky_relu")', '("nonlinearity", "relu")',
            ("tests/test_initializers.py::test_he_options", "tests/test_spec.py")),
