@@ -127,7 +127,7 @@ MUTANTS = [
            ("tests/test_torch.py", "-k", "test_inplace_write_checks_equal_pytorch")),
     Mutant("torch-init-module-one-stream", "init_module: each parameter's values come from its own name's stream",
            "fastinit/_torch_module.py", "        stream = stable_stream(name)\n", "        stream = 0\n",
-           ("tests/test_torch.py::test_init_module_default_rules_follow_pytorch",)),
+           ("tests/test_torch_module.py::test_init_module_default_rules_follow_pytorch",)),
     Mutant("torch-init-module-block-ignored", "init_module: orthogonal_ of a block of a parameter uses the block's positions",
            "fastinit/_torch_module.py", 'self._fill(target, hit, "normal", (0.0, 1.0))',
            'self._fill(target, hit[:2] + (None,), "normal", (0.0, 1.0))',
