@@ -39,7 +39,7 @@ def test_the_public_functions_have_examples():
 
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "tests" / "README.md"]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -105,3 +105,15 @@ def test_nothing_cites_an_issue_number():
     citing = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in sources
               for m in re.finditer(r"(?i)\bissues?\s*#?\d+", p.read_text(errors="replace"))]
     assert not citing, citing
+
+
+def test_the_test_map_lists_every_test_file_and_helper():
+    """tests/README.md is the suite's map: it names every test file and every
+    helper in tests/support, and nothing that does not exist."""
+    text = (ROOT / "tests" / "README.md").read_text()
+    listed = set(re.findall(r"`(test_\w+\.py)`", text))
+    files = {p.name for p in (ROOT / "tests").glob("test_*.py")}
+    assert listed == files, f"not in the map: {sorted(files - listed)}; gone: {sorted(listed - files)}"
+    helpers = {p.name for p in (ROOT / "tests" / "support").glob("*.py") if p.name != "__init__.py"}
+    unnamed = sorted(h for h in helpers if f"`{h}`" not in text)
+    assert not unnamed, f"helpers tests/README.md does not describe: {unnamed}"
