@@ -1,4 +1,4 @@
-"""pytest-benchmark: the per-call cost of small arrays (issue 10). Each group
+"""pytest-benchmark: the per-call cost of small arrays. Each group
 is one call; its rows are the public call, the bare C fill of the same
 request into an existing buffer (fastinit.bench._bare_fill: no argument
 handling at all) and, for he_normal, NumPy's seeded recipe. Call minus fill

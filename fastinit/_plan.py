@@ -15,9 +15,9 @@ from ._checks import (available_cpus, check_dtype, check_index, check_out, check
 
 # Below this many output elements per thread, a thread costs more than it
 # saves: fills of 2 * MIN_ELEMENTS_PER_THREAD (65536) elements and more get a
-# second thread. Measured with benchmarks/thread_scaling.py (README): 2
-# threads are ~1.7x faster at 65536 float32 elements (he_normal and
-# glorot_uniform, the cheapest kernel), 0.97x (he_normal) at 32768.
+# second thread. Measured with benchmarks/thread_scaling.py (the numbers are in
+# docs/benchmarks.md): 2 threads gain from 65536 float32 elements on the
+# cheapest kernel and break even at 32768.
 MIN_ELEMENTS_PER_THREAD = 1 << 15
 
 

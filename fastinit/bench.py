@@ -248,7 +248,7 @@ def _alternating(fns, rounds: int, calls: int) -> list:
 
 
 def run_hot_path(rounds=31, calls=200, file=None):
-    """Call vs bare fill for small-array calls, and
+    """Call vs bare fill for small-array calls (the hot path), and
     he_normal against NumPy's seeded recipe; returns the rows measured."""
     file = file or sys.stdout  # looked up per call (pytest's capsys replaces it)
     std = bench_models.spec_parameter("he_normal", HOT_SHAPE)

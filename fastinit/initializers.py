@@ -4,7 +4,7 @@ formula, gain, distribution, dtypes), so every formula is in one place. The
 body of each, the same call of the prepared-call layer with the options in
 the spec's order, is made from the spec by ``_from_spec``, which also checks
 the signature against the spec entry: nothing is stated twice.
-Formulas follow PyTorch, Keras and JAX (see the table in README.md); every
+Formulas follow PyTorch, Keras and JAX (see the table in docs/numpy.md); every
 function returns a NumPy array whose element at each position is a pure
 function of (seed, stream, position).
 

@@ -1,7 +1,7 @@
 import os
 import sys
 
-# tests/philox_ref.py is imported as a plain module by the tests
+# the tests import their helpers as the package tests/support
 sys.path.insert(0, os.path.dirname(__file__))
 
 # tests/test_jax.py shards over 8 host devices; XLA reads this flag once, when

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from api_cases import INITIALIZERS, dtypes_of, generate
+from support.api_cases import INITIALIZERS, dtypes_of, generate
 
 SWAPPED = ">" if sys.byteorder == "little" else "<"
 SHAPE = (37, 70)

@@ -13,7 +13,7 @@ import pytest
 
 import fastinit
 from fastinit import _core
-from api_cases import ADDRESSABLE, as_bytes, dtypes_of, generate
+from support.api_cases import ADDRESSABLE, as_bytes, dtypes_of, generate
 
 TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging the suite
 

@@ -9,8 +9,8 @@ import pytest
 import fastinit
 from fastinit import _core, _plan
 
-import philox_ref
-from pool_threads import reaches, threads_used
+from support import philox_ref
+from support.pool_threads import reaches, threads_used
 
 THREADED_N = 2**18 + 37  # enough that 4 threads are really used, plus a partial lane group
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from fastinit import _core
-from api_cases import INITIALIZERS, PINNED_INPUT, as_bytes, dtype_named, dtypes_of, generate
-import philox_ref
+from support.api_cases import INITIALIZERS, PINNED_INPUT, as_bytes, dtype_named, dtypes_of, generate
+from support import philox_ref
 
 GOLDEN = json.loads((pathlib.Path(__file__).parent / "data" / "golden_streams.json").read_text())
 SEED, STREAM = GOLDEN["seed"], GOLDEN["stream"]
@@ -54,7 +54,7 @@ def isa(request):
 
 def _array(case):
     """The pinned array: the output, or for orthogonal the fastinit matrix it
-    factors (api_cases.PINNED_INPUT: LAPACK's bits are not fastinit's)."""
+    factors (support.api_cases.PINNED_INPUT: LAPACK's bits are not fastinit's)."""
     name, dtype = case["initializer"], dtype_named(case["dtype"])
     if name not in INITIALIZERS or dtype is None or dtype not in dtypes_of(name):
         pytest.skip(f"this build has no {name} in {case['dtype']}")

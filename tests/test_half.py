@@ -81,13 +81,6 @@ def test_bfloat16_by_name():
     assert x.dtype == np.dtype(bf)
 
 
-def test_other_dtypes_rejected():
-    with pytest.raises(TypeError, match="dtype"):
-        fastinit.normal(10, seed=0, dtype=np.int16)
-    with pytest.raises(TypeError, match="out"):
-        fastinit.bits(10, seed=0, out=np.empty(10, np.float16))
-
-
 def test_half_independent_of_threads_and_chunks():
     x1 = fastinit.truncated_normal(500_001, seed=7, dtype=np.float16, threads=1)
     x3 = fastinit.truncated_normal(500_001, seed=7, dtype=np.float16, threads=3)

@@ -10,8 +10,8 @@ import pytest
 
 import fastinit
 from fastinit import _config, _core
-from api_cases import dtype_named
-from pool_threads import reaches
+from support.api_cases import dtype_named
+from support.pool_threads import reaches
 
 SIMD_ISAS = [name for name in _core.supported_isas() if name != "scalar"]
 

@@ -1,5 +1,6 @@
-"""Parameters at and beyond what the output dtype can represent, and integer
-arguments of every NumPy integer dtype (issue 14, sections 3 and 4).
+"""Limits: parameters at and beyond what the output dtype can represent,
+integer arguments of every NumPy integer dtype, and shapes at and beyond the
+largest array (2**63 - 1 elements).
 
 The rule: a distribution whose samples would leave the dtype's finite range
 (uniform bounds that round to inf; normal or truncated normal samples that
@@ -9,6 +10,7 @@ window is flat is computed (it is U[a, b] to float32 precision there). Each
 test fails on the old behaviour: -inf or a pile of 65504 from uniform, only
 +-1 from truncated_normal(std=1e39), OverflowError for int32 row ids."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -16,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from api_cases import dtype_named
+from support import philox_ref
+from support.api_cases import INITIALIZERS, dtype_named, dtypes_of, generate
 
 SETTINGS = settings(derandomize=True, database=None, deadline=None, max_examples=120,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -278,3 +281,39 @@ def test_shape_as_integer_array(int_dtype):
 def test_bad_shape_arrays(shape):
     with pytest.raises((ValueError, TypeError), match="shape"):
         fastinit.normal(shape, 0)
+
+
+@pytest.mark.parametrize("dtype, value", [("float32", 1e39), ("float16", 1e5)])
+@pytest.mark.parametrize("name", ["std", "mean"])
+def test_normal_parameters_must_be_finite_in_the_output_dtype(dtype, value, name):
+    """A parameter the output dtype cannot hold would make every sample inf:
+    an error naming it, not a silent inf."""
+    with pytest.raises(ValueError, match=re.escape(f"{name}={value!r}") + f".*beyond the largest finite {dtype}"):
+        fastinit.normal(8, 0, dtype=dtype, **{name: value})
+    assert np.isfinite(fastinit.normal(8, 0, dtype="float64", **{name: value})).all()
+
+
+MAX_SHAPE = (2**63 - 1,)
+TOO_BIG = [
+    (2**63,),            # one more element than the largest flat index allows
+    (2**62, 2),
+    (2**21, 2**21, 2**21),
+    (2**32, 2**32),      # 2**64 elements: wraps a 64-bit count to 0
+    (2**32, 2**32, 3),   # wraps to a small nonzero count
+    (10**12, 10**12),
+    (2**64 + 1,),
+    (0, 2**64),          # no elements, but no array can have such an axis
+    (2**63, 0),
+]
+
+
+@pytest.mark.parametrize("shape", TOO_BIG, ids=str)
+@pytest.mark.parametrize("name", list(INITIALIZERS))
+def test_too_large_shape_raises(name, shape):
+    with pytest.raises(ValueError, match="shape"):
+        generate(name, shape, 0, dtype=dtypes_of(name)[0])
+
+
+def test_largest_shape_is_allowed():
+    last = fastinit.bits(MAX_SHAPE, 7, index=slice(-3, None))
+    assert last.tolist() == philox_ref.bits(7, 0, 2**63 - 4, 3).tolist()

@@ -4,7 +4,7 @@ Every check on the result has a tolerance: the QR is LAPACK's, whose last
 bits depend on the BLAS build and on the kernel OpenBLAS picks for the CPU
 (CI reruns this file under other OPENBLAS_CORETYPE kernels and one thread).
 What fastinit computes itself, the N(0, 1) matrix it factors, is pinned bit
-for bit by the golden streams (api_cases.PINNED_INPUT); here we check that
+for bit by the golden streams (support.api_cases.PINNED_INPUT); here we check that
 the result is the QR of exactly that matrix."""
 import math
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from api_cases import dtypes_of, orthogonal_input
+from support.api_cases import dtypes_of, orthogonal_input
 
 EPS = {dt.name: float(np.finfo(np.float32 if dt.name == "bfloat16" else dt).eps) * (
     2.0**16 if dt.name == "bfloat16" else 1.0) for dt in dtypes_of("orthogonal")}
@@ -81,9 +81,3 @@ def test_index_and_out_equal_a_slice(dtype):
     np.testing.assert_allclose(out.astype(np.float64), full[5:15], atol=EPS[dtype.name])
     rows = fastinit.orthogonal((50, 20), seed=4, dtype=dtype, index=[7, 3, -1])
     np.testing.assert_allclose(rows.astype(np.float64), full[[7, 3, -1]], atol=EPS[dtype.name])
-
-
-@pytest.mark.parametrize("shape", [(5,), ()])
-def test_needs_two_axes(shape):
-    with pytest.raises(ValueError, match="2 axes"):
-        fastinit.orthogonal(shape, seed=0)

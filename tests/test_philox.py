@@ -8,7 +8,7 @@ import pytest
 import fastinit
 from fastinit import _core
 
-import philox_ref
+from support import philox_ref
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 

@@ -9,7 +9,7 @@ streams (including 0 and 2**64 - 1), dtypes, index blocks and thread counts,
 * every invalid argument raises ValueError/TypeError naming the argument
   and showing the value, with ``out=`` left byte for byte as it was.
 
-Initializers and dtypes come from tests/api_cases.py, so ones added later are
+Initializers and dtypes come from tests/support/api_cases.py, so ones added later are
 covered without editing this file."""
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from api_cases import ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
+from support.api_cases import ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
 
 SETTINGS = settings(derandomize=True, database=None, deadline=None, max_examples=150,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -67,7 +67,7 @@ def test_every_public_initializer_is_in_the_spec():
                            -2 * math.sqrt(2 / 2.5) / _spec.TRUNCATED_2_STD, 2 * math.sqrt(2 / 2.5) / _spec.TRUNCATED_2_STD)),
 ])
 def test_distribution_formulas(name, options, expected):
-    """The worked example of README.md, shape (3, 2): Glorot variance 0.4."""
+    """The worked example of docs/numpy.md, shape (3, 2): Glorot variance 0.4."""
     got = _spec.INITIALIZERS[name].distribution((3, 2), options)
     assert type(got) is type(expected)
     numbers = [f for f in expected._fields if f not in ("equal_ok", "scaled_from")]

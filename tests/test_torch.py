@@ -1,6 +1,5 @@
 """fastinit.torch against the real torch.nn.init: same parameters, same
-distributions (KS), same warnings and errors, PyTorch's generator semantics,
-and init_module's independence from construction order."""
+distributions (KS), same warnings and errors, PyTorch's generator semantics."""
 import math
 import sys
 
@@ -207,111 +206,6 @@ def test_orthogonal(shape):
     assert fi.orthogonal_(torch.empty(0, 3)).numel() == 0
 
 
-# ---------------------------------------------------------------- init_module
-
-class TwoLayers(nn.Module):
-    def __init__(self, order):
-        super().__init__()
-        parts = {"encoder": lambda: nn.Linear(16, 32), "head": lambda: nn.Linear(32, 4),
-                 "embed": lambda: nn.Embedding(50, 16, padding_idx=1), "norm": lambda: nn.LayerNorm(32),
-                 "conv": lambda: nn.Conv2d(3, 8, 3), "bn": lambda: nn.BatchNorm2d(8)}
-        for name in order:
-            setattr(self, name, parts[name]())
-
-
-ORDER = ["embed", "encoder", "norm", "head", "conv", "bn"]
-
-
-def test_init_module_independent_of_construction_order():
-    torch.manual_seed(0)
-    a = fi.init_module(TwoLayers(ORDER), seed=42)
-    torch.manual_seed(1)
-    b = fi.init_module(TwoLayers(ORDER[::-1]), seed=42)
-    assert list(a.state_dict()) != list(b.state_dict())
-    sa, sb = a.state_dict(), b.state_dict()
-    assert sa.keys() == sb.keys()
-    for k in sa:
-        assert torch.equal(sa[k], sb[k]), k
-    assert not torch.equal(fi.init_module(TwoLayers(ORDER), seed=43).encoder.weight, a.encoder.weight)
-
-
-class Tied(nn.Module):
-    def __init__(self, head_first):
-        super().__init__()
-        if head_first:
-            self.head = nn.Linear(16, 50, bias=False)
-            self.embed = nn.Embedding(50, 16)
-        else:
-            self.embed = nn.Embedding(50, 16)
-            self.head = nn.Linear(16, 50, bias=False)
-        self.head.weight = self.embed.weight
-
-
-def test_init_module_tied_weights_independent_of_order():
-    a = fi.init_module(Tied(True), seed=1)
-    b = fi.init_module(Tied(False), seed=1)
-    assert a.head.weight is a.embed.weight
-    assert torch.equal(a.embed.weight, b.embed.weight)
-
-
-def test_init_module_on_meta_then_to_empty():
-    with torch.device("meta"):
-        meta = TwoLayers(ORDER)
-    meta.to_empty(device="cpu")
-    fi.init_module(meta, seed=42)
-    ref = fi.init_module(TwoLayers(ORDER), seed=42)
-    for (k, v), (_, w) in zip(meta.state_dict().items(), ref.state_dict().items()):
-        assert torch.equal(v, w), k
-
-
-def test_init_module_default_rules_follow_pytorch():
-    m = fi.init_module(TwoLayers(ORDER), seed=5)
-    w = m.encoder.weight
-    assert torch.equal(w, fi.kaiming_uniform_(torch.empty(32, 16), a=math.sqrt(5),
-                                              seed=5, stream=fi.stable_stream("encoder.weight")))
-    assert float(m.encoder.bias.detach().abs().max()) < 1 / math.sqrt(16)
-    assert torch.equal(m.conv.bias, fi.uniform_(torch.empty(8), -1 / math.sqrt(27), 1 / math.sqrt(27),
-                                                seed=5, stream=fi.stable_stream("conv.bias")))
-    assert (m.embed.weight[1] == 0).all() and float(m.embed.weight.detach().std()) > 0.9
-    assert (m.norm.weight == 1).all() and (m.norm.bias == 0).all()
-    assert (m.bn.running_var == 1).all() and (m.bn.running_mean == 0).all()
-    assert int(m.bn.num_batches_tracked) == 0
-
-
-def test_stable_stream_is_sha256():
-    assert fi.stable_stream("encoder.weight") == int.from_bytes(
-        __import__("hashlib").sha256(b"encoder.weight").digest()[:8], "little")
-
-
-class OwnParameter(nn.Module):
-    """Parameters of its own and no reset_parameters()."""
-    def __init__(self):
-        super().__init__()
-        self.scale = nn.Parameter(torch.empty(3))
-
-
-def test_init_module_init_fn_and_missing_init():
-    net = nn.Sequential(nn.Linear(4, 3), OwnParameter())
-    before = net[0].weight.clone()
-    with pytest.raises(ValueError, match="module '1' of type OwnParameter has parameters \\['scale'\\]"):
-        fi.init_module(net, seed=0)
-    assert torch.equal(before, net[0].weight)  # nothing written before the error
-
-    def glorot_zero_bias(module):
-        if isinstance(module, nn.Linear):
-            nn.init.xavier_uniform_(module.weight)
-            nn.init.zeros_(module.bias)
-        if isinstance(module, OwnParameter):
-            nn.init.normal_(module.scale, std=0.5)
-
-    fi.init_module(net, seed=0, init_fn=glorot_zero_bias)
-    assert torch.equal(net[0].weight, fi.xavier_uniform_(torch.empty(3, 4), seed=0, stream=fi.stable_stream("0.weight")))
-    assert (net[0].bias == 0).all()
-    assert torch.equal(net[1].scale, fi.normal_(torch.empty(3), 0, 0.5, seed=0, stream=fi.stable_stream("1.scale")))
-    with pytest.raises(TypeError, match="init_fn must be a callable"):
-        fi.init_module(net, seed=0, init_fn=[glorot_zero_bias])
-
-
 def test_import_fastinit_does_not_import_torch():
     import subprocess
     import sys
@@ -319,8 +213,7 @@ def test_import_fastinit_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-
-# ---------------------------------------------------------------- in-place writes (issue 14 §1)
+# ---------------------------------------------------------------- in-place writes
 
 def _inplace_cases():
     """Tensors in the states PyTorch's in-place checks tell apart:
@@ -401,7 +294,7 @@ def test_bad_argument_leaves_version_counter():
     assert t._version == 0 and (t == 0).all()
 
 
-# ---------------------------------------------------------------- edge cases next to PyTorch (issue 10)
+# ---------------------------------------------------------------- edge cases next to PyTorch
 
 # (description, fastinit.torch call, torch.nn.init call) on a fresh tensor
 CONSTANT_CASES = [
@@ -460,7 +353,7 @@ def test_parameters_pytorch_refuses_are_refused(case):
     assert (t == 9).all()
 
 
-# ---------------------------------------------------------------- the adapter is the core (issue 13)
+# ---------------------------------------------------------------- the adapter is the core
 
 # (fastinit.torch function, kwargs, core function, core kwargs): the core call
 # each function must equal bit for bit, for every function of the module
@@ -503,7 +396,7 @@ def test_adapter_equals_core_bit_for_bit(case, dtype):
     np.testing.assert_array_equal(_np_bits(got), want.view(np.int16) if dtype == torch.bfloat16 else want)
 
 
-# ---------------------------------------------------------------- fill_block (issue 11)
+# ---------------------------------------------------------------- fill_block
 
 @pytest.mark.parametrize("case", ADAPTER_CORE, ids=[c[0].__name__ + "-" + str(i) for i, c in enumerate(ADAPTER_CORE)])
 def test_fill_block_is_the_slice_of_the_global_tensor(case):
@@ -537,7 +430,7 @@ def test_fill_block_rejects_a_block_outside_the_global_shape(offsets, local_shap
 
 @pytest.mark.parametrize("name", fi.__all__[:10])
 def test_numpy_arrays_and_other_byte_orders_are_refused(name):
-    """The torch path never sees a non-native byte order (issue 9 §2): torch
+    """The torch path never sees a non-native byte order: torch
     refuses such arrays, and a NumPy array is not a tensor."""
     big_endian = np.zeros((4, 3), dtype=">f4")
     with pytest.raises(TypeError, match="tensor must be a torch.Tensor, got ndarray"):
@@ -547,7 +440,7 @@ def test_numpy_arrays_and_other_byte_orders_are_refused(name):
         torch.from_numpy(big_endian)
 
 
-# ---------------------------------------------------------------- bfloat16 without ml_dtypes (issue 14 §2)
+# ---------------------------------------------------------------- bfloat16 without ml_dtypes
 
 @pytest.fixture
 def hide_ml_dtypes(monkeypatch):
@@ -585,7 +478,7 @@ def test_bfloat16_without_ml_dtypes_equals_the_core(call, layout, monkeypatch):
 
 
 def test_bfloat16_bounds_hold_without_ml_dtypes(hide_ml_dtypes):
-    """The issue's cases: U(0, 1) never 1.0, the truncated normal in [a, b]."""
+    """U(0, 1) never gives 1.0, the truncated normal stays in [a, b]."""
     u = fi.uniform_(torch.empty(10**6, dtype=torch.bfloat16), 0.0, 1.0, seed=0)
     assert float(u.max()) < 1.0 and float(u.min()) >= 0.0
     t = fi.trunc_normal_(torch.empty(10**6, dtype=torch.bfloat16), a=-0.3, b=0.3, seed=0)

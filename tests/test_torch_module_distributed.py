@@ -3,8 +3,8 @@ processes, one spawn): a small transformer and a DLRM-style model (EmbeddingBag
 tables of uneven row counts) built on meta, sharded with FSDP2 on 1, 2 and 4
 ranks and FSDP2 x tensor parallel on a (2, 2) mesh (also initialized before
 fully_shard), materialized with to_empty: every parameter's full_tensor()
-equals the single-process init_module result bit for bit. The checks run in
-tests/module_worker.py."""
+equals the single-process init_module result bit for bit. The spawn runs
+every case (tests/support/module_worker.py); each case is a test here."""
 from pathlib import Path
 
 import pytest
@@ -12,15 +12,24 @@ import pytest
 torch = pytest.importorskip("torch")
 if not torch.distributed.is_available():
     pytest.skip("this torch build has no torch.distributed", allow_module_level=True)
-from gloo_ranks import run_ranks  # noqa: E402
+from support import module_worker  # noqa: E402
+from support.gloo_ranks import assert_case, assert_every_case_ran, run_ranks  # noqa: E402
 
-WORKER = Path(__file__).with_name("module_worker.py")
+WORLD = 4
 
 
-def test_sharded_init_module_equals_single_process():
-    for rank, result in enumerate(run_ranks(WORKER, world=4)):
-        assert result["failures"] == [], f"rank {rank}"
-        # 2 models x 5 configurations x every parameter, on DTensors of these placements
-        assert result["checks"] == 220, result
-        assert {"(Shard(dim=0),)", "(_StridedShard(dim=0, sf=2), Shard(dim=0))",
-                "(Shard(dim=0), Shard(dim=1))"} <= set(result["placements"]), result
+@pytest.fixture(scope="module")
+def ranks():
+    return run_ranks(Path(module_worker.__file__), WORLD)
+
+
+@pytest.mark.parametrize("case", list(module_worker.cases()))
+def test_sharded_init_module_equals_single_process(ranks, case):
+    assert_case(ranks, case)
+
+
+def test_every_case_ran(ranks):
+    assert_every_case_ran(ranks, list(module_worker.cases()))
+    for rank in ranks:
+        # 2 models x 5 configurations x every parameter
+        assert sum(r["checks"] for name, r in rank.cases.items() if name != "placements made") == 220, rank.cases

@@ -7,7 +7,7 @@ import pytest
 
 import fastinit
 
-import philox_ref
+from support import philox_ref
 
 HUGE = (2**62,)  # logical 1-D shape for index= windows; nothing big is allocated
 

@@ -43,7 +43,7 @@ def test_ks_against_scipy_truncnorm(a, b):
 # through every branch of the inverse CDF, far tails included; made once by
 # tools/make_truncnormal_refs.py.
 REFS = np.load(pathlib.Path(__file__).parent / "data" / "truncnormal_refs.npz")
-# The documented bounds (README, transforms.h): ulp where |x| >= 1/2; nearer
+# The documented bounds (docs/reliability.md, transforms.h): ulp where |x| >= 1/2; nearer
 # the mean P - 1/2 is only known to ~ulp(1/2), so there the same number of
 # ulp of 1/2, absolute.
 ULP_BOUND = {"float32": 5.1, "float64": 8.0}
@@ -91,20 +91,6 @@ def test_same_uniforms_as_uniform_layout():
     x = fastinit.truncated_normal(4096, seed=8, a=1.0, b=1.5)
     order = np.argsort(w, kind="stable")
     assert np.all(np.diff(x[order]) >= 0)
-
-
-@pytest.mark.parametrize("kwargs, err, match", [
-    (dict(a=1.0, b=1.0), ValueError, r"\ba\b.*\bb\b.*1\.0"), (dict(a=2.0, b=-2.0), ValueError, r"\ba\b.*2\.0.*\bb\b.*-2\.0"),
-    (dict(std=0.0), ValueError, r"std.*0"), (dict(std=-1.0), ValueError, r"std.*-1"),
-    (dict(a=float("nan")), TypeError, r"\ba\b.*nan"), (dict(b="2"), TypeError, r"\bb\b.*'2'"),
-    (dict(a=40.0, b=np.inf), ValueError, r"a=40\.0.*b=inf.*probability"),
-])
-def test_bad_arguments(kwargs, err, match):
-    """The message names the argument and the value; out is left as it was."""
-    out = np.full(10, 7.0, dtype=np.float32)
-    with pytest.raises(err, match=match):
-        fastinit.truncated_normal(10, seed=0, out=out, **kwargs)
-    assert np.all(out == 7.0)
 
 
 @pytest.mark.parametrize("mode, n", [("fan_in", 400), ("fan_out", 300), ("fan_avg", 350)])

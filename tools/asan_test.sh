@@ -4,7 +4,7 @@
 # own (the normal build is left alone).
 #
 #   tools/asan_test.sh                 # python -m pytest tests -q
-#   tools/asan_test.sh tests/test_huge_index.py -x
+#   tools/asan_test.sh tests/test_index.py -x
 #
 # ASAN_VENV, ASAN_BUILD: where the venv and the copy go (default under /tmp).
 # CC: the compiler (gcc by default; clang works with its own libasan path).

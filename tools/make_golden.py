@@ -28,7 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from fastinit import _spec  # noqa: E402
-from api_cases import INITIALIZERS, PINNED_INPUT, as_bytes, dtype_named, dtypes_of, generate  # noqa: E402
+from support.api_cases import INITIALIZERS, PINNED_INPUT, as_bytes, dtype_named, dtypes_of, generate  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "data" / "golden_streams.json"
 SEED, STREAM = 2026, 7

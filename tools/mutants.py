@@ -115,7 +115,7 @@ MUTANTS = [
            ("tests/test_memory.py::test_large_fill_into_out_allocates_nothing",)),
     Mutant("error-messages-invalid", "errors name the argument and the value",
            "fastinit/__init__.py", "__version__ = ", INVALID_MESSAGES,
-           ("tests/test_truncated.py::test_bad_arguments", "tests/test_errors.py::test_out_untouched_on_error")),
+           ("tests/test_errors.py::test_truncated_normal_bad_arguments", "tests/test_errors.py::test_out_untouched_on_error")),
     # (the spec's default itself cannot change alone: the public signatures must match it at import)
     Mutant("he-default-nonlinearity-relu", "He's default nonlinearity honours a, as PyTorch's",
            "fastinit/_spec.py", 'gain = calculate_gain(o["nonlinearity"], a)',
@@ -129,7 +129,7 @@ MUTANTS = [
            ("tests/test_torch.py", "-k", "test_inplace_write_checks_equal_pytorch")),
     Mutant("torch-init-module-one-stream", "init_module: each parameter's values come from its own name's stream",
            "fastinit/_torch_module.py", "        stream = stable_stream(name)\n", "        stream = 0\n",
-           ("tests/test_torch.py::test_init_module_default_rules_follow_pytorch",)),
+           ("tests/test_torch_module.py::test_init_module_default_rules_follow_pytorch",)),
     Mutant("torch-init-module-block-ignored", "init_module: orthogonal_ of a block of a parameter uses the block's positions",
            "fastinit/_torch_module.py", 'self._fill(target, hit, "normal", (0.0, 1.0))',
            'self._fill(target, hit[:2] + (None,), "normal", (0.0, 1.0))',

@@ -1,18 +1,22 @@
-"""Run by tests/test_keras.py as ``python keras_backend_check.py BACKEND``:
+"""Run by tests/test_keras.py as
+``python keras_backend_check.py BACKEND MODEL_PATH RESULTS_PATH``:
 KERAS_BACKEND must be set before keras is imported, so each backend gets its
-own process. Exits non-zero on the first failed check."""
+own process. Runs every case of `case_names` and writes RESULTS_PATH, a JSON
+object: case name -> "ok" or the failure's traceback. Importing this module
+imports no keras (the test reads `case_names` from it)."""
+import json
 import os
 import sys
+import traceback
 
-os.environ["KERAS_BACKEND"] = sys.argv[1]
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import fastinit  # noqa: E402
-import fastinit.keras as fk  # noqa: E402
+import fastinit
+from fastinit import _spec
 
 CONV, DENSE = (3, 3, 4, 8), (30, 20)
+# every Keras counterpart in fastinit's table
+KERAS_NAMES = sorted({entry.keras for entry in _spec.INITIALIZERS.values() if entry.keras})
 
 
 def same(tensor, reference):
@@ -25,35 +29,36 @@ def vs(shape, seed, scale, mode, distribution, **kw):
     return fastinit.variance_scaling(shape, seed, scale, mode, distribution, **kw)
 
 
-# class, its Keras arguments, the equal fastinit NumPy call (shape, seed, dtype)
-CASES = [
-    (fk.GlorotUniform, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "uniform", dtype=dt)),
-    (fk.GlorotNormal, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "truncated_normal", dtype=dt)),
-    (fk.HeUniform, {}, lambda s, seed, dt: vs(s, seed, 2.0, "fan_in", "uniform", dtype=dt)),
-    (fk.HeNormal, {}, lambda s, seed, dt: vs(s, seed, 2.0, "fan_in", "truncated_normal", dtype=dt)),
-    (fk.LecunUniform, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_in", "uniform", dtype=dt)),
-    (fk.LecunNormal, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_in", "truncated_normal", dtype=dt)),
-    # Keras' "normal" is its truncated normal
-    (fk.VarianceScaling, dict(scale=0.5, mode="fan_out", distribution="normal"),
-     lambda s, seed, dt: vs(s, seed, 0.5, "fan_out", "truncated_normal", dtype=dt)),
-    (fk.VarianceScaling, dict(distribution="untruncated_normal", mode="fan_avg"),
-     lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "normal", dtype=dt)),
-    # Keras' explicit axes: fans are products of those axes alone
-    (fk.GlorotNormal, dict(input_axes=[0, 1], output_axes=[-1]),
-     lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "truncated_normal", fan_in=s[0] * s[1], fan_out=s[-1],
-                            dtype=dt)),
-    (fk.RandomNormal, dict(mean=1.0, stddev=0.5), lambda s, seed, dt: fastinit.normal(s, seed, 1.0, 0.5, dtype=dt)),
-    (fk.RandomUniform, dict(minval=-2.0, maxval=3.0),
-     lambda s, seed, dt: fastinit.uniform(s, seed, -2.0, 3.0, dtype=dt)),
-    (fk.TruncatedNormal, dict(mean=0.5, stddev=0.1),
-     lambda s, seed, dt: fastinit.truncated_normal(s, seed, 0.5, 0.1, 0.3, 0.7, dtype=dt)),
-    (fk.Orthogonal, dict(gain=2.0),
-     lambda s, seed, dt: fastinit.orthogonal((int(np.prod(s[:-1])), s[-1]), seed, 2.0, dtype=dt).reshape(s)),
-]
+def keras_cases():
+    """(class, its Keras arguments, the equal fastinit NumPy call (shape, seed, dtype))."""
+    return [
+        (fk.GlorotUniform, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "uniform", dtype=dt)),
+        (fk.GlorotNormal, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "truncated_normal", dtype=dt)),
+        (fk.HeUniform, {}, lambda s, seed, dt: vs(s, seed, 2.0, "fan_in", "uniform", dtype=dt)),
+        (fk.HeNormal, {}, lambda s, seed, dt: vs(s, seed, 2.0, "fan_in", "truncated_normal", dtype=dt)),
+        (fk.LecunUniform, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_in", "uniform", dtype=dt)),
+        (fk.LecunNormal, {}, lambda s, seed, dt: vs(s, seed, 1.0, "fan_in", "truncated_normal", dtype=dt)),
+        # Keras' "normal" is its truncated normal
+        (fk.VarianceScaling, dict(scale=0.5, mode="fan_out", distribution="normal"),
+         lambda s, seed, dt: vs(s, seed, 0.5, "fan_out", "truncated_normal", dtype=dt)),
+        (fk.VarianceScaling, dict(distribution="untruncated_normal", mode="fan_avg"),
+         lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "normal", dtype=dt)),
+        # Keras' explicit axes: fans are products of those axes alone
+        (fk.GlorotNormal, dict(input_axes=[0, 1], output_axes=[-1]),
+         lambda s, seed, dt: vs(s, seed, 1.0, "fan_avg", "truncated_normal", fan_in=s[0] * s[1], fan_out=s[-1],
+                                dtype=dt)),
+        (fk.RandomNormal, dict(mean=1.0, stddev=0.5), lambda s, seed, dt: fastinit.normal(s, seed, 1.0, 0.5, dtype=dt)),
+        (fk.RandomUniform, dict(minval=-2.0, maxval=3.0),
+         lambda s, seed, dt: fastinit.uniform(s, seed, -2.0, 3.0, dtype=dt)),
+        (fk.TruncatedNormal, dict(mean=0.5, stddev=0.1),
+         lambda s, seed, dt: fastinit.truncated_normal(s, seed, 0.5, 0.1, 0.3, 0.7, dtype=dt)),
+        (fk.Orthogonal, dict(gain=2.0),
+         lambda s, seed, dt: fastinit.orthogonal((int(np.prod(s[:-1])), s[-1]), seed, 2.0, dtype=dt).reshape(s)),
+    ]
 
 
-def check_values_and_seeds():
-    for cls, kwargs, numpy_call in CASES:
+def check_values_and_seeds(name):
+    for cls, kwargs, numpy_call in (case for case in keras_cases() if case[0].__name__ == name):
         assert isinstance(cls(**kwargs), keras.initializers.Initializer)
         for shape in (CONV, DENSE):
             init = cls(seed=7, **kwargs)
@@ -125,16 +130,36 @@ def check_jax_layout():
 
 def check_table_counterparts():
     """Every Keras counterpart in fastinit's table has its fastinit.keras class."""
-    from fastinit import _spec
-    names = {entry.keras for entry in _spec.INITIALIZERS.values() if entry.keras}
-    assert names == {cls.__name__ for cls, _, _ in CASES}, names
+    names = {cls.__name__ for cls, _, _ in keras_cases()}
+    assert names == set(KERAS_NAMES), names
     for name in names:
         assert issubclass(getattr(fk, name), getattr(keras.initializers, name)) and name in fk.__all__
 
 
-check_table_counterparts()
-check_values_and_seeds()
-check_saved_model(sys.argv[2])
-if sys.argv[1] == "jax":
-    check_jax_layout()
-print("ok", sys.argv[1])
+def case_names(backend):
+    """The cases a run on `backend` reports, in order."""
+    return (["counterparts"] + [f"values and seeds: {name}" for name in KERAS_NAMES] + ["saved model"]
+            + (["keras.distribution layout"] if backend == "jax" else []))
+
+
+def main(backend, model_path, results_path):
+    os.environ["KERAS_BACKEND"] = backend
+    global keras, fk
+    import keras
+
+    import fastinit.keras as fk
+    run = {"counterparts": check_table_counterparts, "saved model": lambda: check_saved_model(model_path),
+           "keras.distribution layout": check_jax_layout}
+    results = {}
+    for case in case_names(backend):
+        try:
+            run[case]() if case in run else check_values_and_seeds(case.removeprefix("values and seeds: "))
+            results[case] = "ok"
+        except Exception:
+            results[case] = traceback.format_exc()
+    with open(results_path, "w") as f:
+        json.dump(results, f)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -3,11 +3,12 @@ builds a small transformer and a DLRM-style model on meta, shards them
 (FSDP2 on 1, 2 and 4 ranks; FSDP2 x tensor parallel on a (2, 2) mesh),
 materializes with to_empty, runs fastinit.torch.init_module, and compares
 every parameter's full_tensor() with the single-process init_module result,
-bit for bit. Prints one JSON line: the checks run and the failures.
+bit for bit. Reports each case (a model in one configuration) as a JSON
+line: the checks run and the failures.
 
 Usage: python module_worker.py RANK WORLD PORT
 """
-import json
+import functools
 import sys
 
 import torch
@@ -19,6 +20,7 @@ from torch.distributed.tensor import DTensor
 from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
 
 import fastinit.torch as fi
+from support.gloo_ranks import run_cases
 
 SEED = 2**33 + 5
 
@@ -85,28 +87,58 @@ def sharded(build, fsdp_mesh, tp_mesh=None, init_before=False):
     return model
 
 
+@functools.cache
+def meshes():
+    """Made on first use, in the same order on every rank."""
+    world = dist.get_world_size()
+    solo = init_device_mesh("cpu", (world, 1), mesh_dim_names=("rest", "solo"))["solo"]
+    grid = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
+    return dict(solo=solo, grid=grid, everyone=init_device_mesh("cpu", (world,)))
+
+
+# configuration -> the arguments of sharded(), meshes named
+CONFIGS = {"1 rank": dict(fsdp_mesh="solo"), "2 ranks": dict(fsdp_mesh="dp"), "4 ranks": dict(fsdp_mesh="everyone"),
+           "(2, 2) FSDP x TP": dict(fsdp_mesh="dp", tp_mesh="tp"),
+           "4 ranks, initialized before fully_shard": dict(fsdp_mesh="everyone", init_before=True)}
+
+
+def mesh_named(name):
+    m = meshes()
+    return m["grid"][name] if name in ("dp", "tp") else m[name]
+
+
+@functools.cache
+def reference(build):
+    return dict(fi.init_module(build(), SEED).named_parameters())
+
+
+def check_config(checks, build, config, placements):
+    kwargs = {k: mesh_named(v) if k.endswith("mesh") else v for k, v in CONFIGS[config].items()}
+    model = sharded(build, **kwargs)
+    for name, param in model.named_parameters():
+        placements.add(str(param.placements) if isinstance(param, DTensor) else "plain")
+        full = param.full_tensor() if isinstance(param, DTensor) else param
+        checks.equal(name, full, reference(build)[name])
+
+
+def cases(world=4):
+    """The named cases, in order (the test parametrizes over the names)."""
+    placements = set()
+    named = {f"{build.__name__}, {config}": functools.partial(check_config, build=build, config=config,
+                                                              placements=placements)
+             for build in (Transformer, DLRM) for config in CONFIGS}
+    # the configurations above made DTensors of the placements FSDP2 and TP use
+    named["placements made"] = lambda checks: checks.true(f"placements: {sorted(placements)}", {
+        "(Shard(dim=0),)", "(_StridedShard(dim=0, sf=2), Shard(dim=0))", "(Shard(dim=0), Shard(dim=1))"}
+        <= placements)
+    return named
+
+
 def main():
     rank, world, port = (int(a) for a in sys.argv[1:4])
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
-    solo = init_device_mesh("cpu", (world, 1), mesh_dim_names=("rest", "solo"))["solo"]
-    grid = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
-    everyone = init_device_mesh("cpu", (world,))
-    configs = {"1 rank": dict(fsdp_mesh=solo), "2 ranks": dict(fsdp_mesh=grid["dp"]),
-               "4 ranks": dict(fsdp_mesh=everyone), "(2, 2) FSDP x TP": dict(fsdp_mesh=grid["dp"], tp_mesh=grid["tp"]),
-               "4 ranks, initialized before fully_shard": dict(fsdp_mesh=everyone, init_before=True)}
-    checks, failures, placements = 0, [], set()
-    for build in (Transformer, DLRM):
-        reference = dict(fi.init_module(build(), SEED).named_parameters())
-        for config, kwargs in configs.items():
-            model = sharded(build, **kwargs)
-            for name, param in model.named_parameters():
-                checks += 1
-                placements.add(str(param.placements) if isinstance(param, DTensor) else "plain")
-                full = param.full_tensor() if isinstance(param, DTensor) else param
-                if not torch.equal(full.detach().view(torch.int32), reference[name].detach().view(torch.int32)):
-                    failures.append(f"{build.__name__}, {config}: {name}")
+    run_cases(cases(world))
     dist.destroy_process_group()
-    print(json.dumps(dict(checks=checks, failures=failures, placements=sorted(placements))))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,64 @@
-"""Huge logical arrays, reached through index= (nothing large is allocated):
-flat indices beyond 2**31, 2**32 and where the Philox block number itself
-passes 2**32 agree with an independent Philox, across different splits of a
-block and across thread counts; shapes with more than 2**63 - 1 elements, or
-an axis that no array can have, raise ValueError naming the shape."""
+"""index=: a block of the full array made alone. Row ids give exactly
+full[row_ids] without the full table; huge logical arrays are reached
+through index= (nothing large is allocated): flat indices beyond 2**31,
+2**32 and where the Philox block number itself passes 2**32 agree with an
+independent Philox, across different splits of a block and across thread
+counts. (Slices against full arrays: test_determinism.py, test_properties.py;
+bad index= arguments: test_errors.py.)"""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import fastinit
-from api_cases import ADDRESSABLE, FLOAT_ADDRESSABLE, INITIALIZERS, as_bytes, dtypes_of, generate
-import philox_ref
+from support import philox_ref
+from support.api_cases import ADDRESSABLE, FLOAT_ADDRESSABLE, as_bytes, dtypes_of, generate
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("fn, kwargs", [
+    (fastinit.normal, {}), (fastinit.uniform, {}), (fastinit.truncated_normal, dict(a=0.0, b=3.0)),
+    (fastinit.he_normal, {}), (fastinit.glorot_uniform, {}), (fastinit.orthogonal, {}),
+])
+def test_rows_equal_full_rows(fn, kwargs, dtype):
+    shape = (500, 3, 7)
+    full = fn(shape, seed=9, dtype=dtype, **kwargs)
+    ids = [17, 3, 3, 499, -1, -500, 0, 250]
+    rows = fn(shape, seed=9, dtype=dtype, index=ids, **kwargs)
+    np.testing.assert_array_equal(rows, full[ids])
+    arr = np.array(ids, dtype=np.int32)
+    np.testing.assert_array_equal(fn(shape, seed=9, dtype=dtype, index=arr, **kwargs), full[arr])
+
+
+def test_bits_rows_and_threads():
+    shape = (40_000, 33)  # rows of 33 words: runs cut lane groups everywhere
+    full = fastinit.bits(shape, seed=1)
+    ids = np.random.default_rng(0).integers(0, shape[0], size=30_000)  # enough work for 3 threads
+    np.testing.assert_array_equal(fastinit.bits(shape, seed=1, index=ids, threads=3), full[ids])
+    np.testing.assert_array_equal(fastinit.bits(shape, seed=1, index=ids.astype(np.uint64), threads=1), full[ids])
+
+
+def test_huge_table_rows_on_demand():
+    """A (10**12, 64) table: rows by id equal the same rows cut by slices
+    (the slice path was checked against full arrays above and in the core
+    tests), fans come from the full shape, nothing big is allocated."""
+    V, D = 10**12, 64
+    ids = np.array([V - 1, 0, 123_456_789_012, 5, 123_456_789_012], dtype=np.int64)
+    rows = fastinit.he_normal((V, D), seed=4, index=ids, dtype=np.float64)
+    assert rows.shape == (5, D)
+    for r, i in zip(rows, ids):
+        np.testing.assert_array_equal(r, fastinit.he_normal((V, D), seed=4, index=slice(i, i + 1),
+                                                            dtype=np.float64)[0])
+    # std = sqrt(2 / fan_in), fan_in = V for a (V, D) matrix in the (in, out) layout
+    assert 0.5 < rows.std() / np.sqrt(2 / V) < 1.5
+    emb = fastinit.normal((V, D), seed=4, index=[V - 1])
+    np.testing.assert_array_equal(emb, fastinit.normal((V, D), seed=4, index=slice(V - 1, V)))
+
+
+def test_empty_rows():
+    x = fastinit.normal((10, 4), seed=0, index=[])
+    assert x.shape == (0, 4)
+
 
 MAX_SHAPE = (2**63 - 1,)
 
@@ -94,28 +142,3 @@ def test_large_fill_equals_separately_generated_blocks():
         parts = [fastinit.normal(n, 11, stream=3, dtype=dtype, index=slice(a, b), threads=1)
                  for a, b in zip(edges, edges[1:])]
         assert as_bytes(np.concatenate(parts)) == as_bytes(whole), dtype
-
-
-TOO_BIG = [
-    (2**63,),            # one more element than the largest flat index allows
-    (2**62, 2),
-    (2**21, 2**21, 2**21),
-    (2**32, 2**32),      # 2**64 elements: wraps a 64-bit count to 0
-    (2**32, 2**32, 3),   # wraps to a small nonzero count
-    (10**12, 10**12),
-    (2**64 + 1,),
-    (0, 2**64),          # no elements, but no array can have such an axis
-    (2**63, 0),
-]
-
-
-@pytest.mark.parametrize("shape", TOO_BIG, ids=str)
-@pytest.mark.parametrize("name", list(INITIALIZERS))
-def test_too_large_shape_raises(name, shape):
-    with pytest.raises(ValueError, match="shape"):
-        generate(name, shape, 0, dtype=dtypes_of(name)[0])
-
-
-def test_largest_shape_is_allowed():
-    last = fastinit.bits(MAX_SHAPE, 7, index=slice(-3, None))
-    assert last.tolist() == philox_ref.bits(7, 0, 2**63 - 4, 3).tolist()

@@ -1,12 +1,12 @@
 """One rank of tests/test_torch_distributed.py: joins a gloo process group,
 fills DTensors, ShardedTensors and fill_block blocks with every
-fastinit.torch function, and prints one JSON line: the number of checks run
-and the failures. Every check compares with the single-process tensor of
-the same call, bit for bit.
+fastinit.torch function, and reports each case (a JSON line: the number of
+checks run and the failures). Every check compares with the single-process
+tensor of the same call, bit for bit.
 
 Usage: python dtensor_worker.py RANK WORLD PORT
 """
-import json
+import functools
 import math
 import sys
 import warnings
@@ -20,6 +20,7 @@ from torch.distributed.tensor._utils import compute_local_shape_and_global_offse
 from torch.distributed.tensor.placement_types import _StridedShard
 
 import fastinit.torch as fi
+from support.gloo_ranks import run_cases
 
 # (function, kwargs, least number of dims)
 CALLS = [
@@ -38,22 +39,18 @@ CALLS = [
 SEED, STREAM = 2**40 + 3, 7
 
 
-class Checks:
-    def __init__(self):
-        self.count, self.failures = 0, []
-
-    def equal(self, what, got, want):
-        """Bit for bit (so -0.0 != 0.0 and the same NaN payloads)."""
-        self.count += 1
-        bits = {torch.float32: torch.int32, torch.float64: torch.int64}.get(want.dtype, torch.int16)
-        if got.shape != want.shape or got.dtype != want.dtype or not torch.equal(
-                got.contiguous().view(bits), want.contiguous().view(bits)):
-            self.failures.append(what)
-
-    def true(self, what, ok):
-        self.count += 1
-        if not ok:
-            self.failures.append(what)
+# uneven shapes: 7 and 5 rows on 2 or 4 ranks, 3 rows on 4 ranks leaves one empty
+PLACEMENTS_1D = [((7, 5), (Shard(0),)), ((3, 5, 2), (Shard(1),)), ((3, 5, 2), (Shard(2),)),
+                 ((7, 5), (Replicate(),)), ((5,), (Shard(0),))]
+PLACEMENTS_2D = [
+    ((9, 6), (Shard(0), Shard(1))), ((9, 6), (Shard(0), Shard(0))), ((7, 6), (Replicate(), Shard(1))),
+    ((6, 9), (Shard(1), Replicate())),
+    ((8, 6), (_StridedShard(0, split_factor=2), Shard(0))),     # FSDP2 over TP, same dim
+    ((10, 3), (_StridedShard(0, split_factor=2), Shard(0))),    # uneven
+    ((8, 6), (_StridedShard(0, split_factor=2), Replicate())),  # rows in two runs per rank
+    ((4, 12), (_StridedShard(1, split_factor=2), Shard(1))),
+    ((6, 8), (_StridedShard(1, split_factor=2), Replicate())),  # columns in two runs per rank
+]
 
 
 def single(fn, kw, shape, dtype):
@@ -171,34 +168,40 @@ def check_fsdp2_tp(checks, mesh):
                 any(isinstance(q, _StridedShard) for pl in placements for q in pl))
 
 
+@functools.cache
+def mesh(*shape):
+    """Made on first use: every rank runs the cases in the same order, so
+    every rank makes the meshes in the same order."""
+    return init_device_mesh("cpu", shape, mesh_dim_names=("dp", "tp") if len(shape) == 2 else None)
+
+
+def cases(world, rank=None):
+    """The named cases a run on `world` ranks reports, in order (the test
+    parametrizes over the names; `rank` is needed only to run them)."""
+    named = {
+        "placements on a 1-D mesh": lambda c: check_placements(c, mesh(world), PLACEMENTS_1D),
+        "dtypes on a 1-D mesh": lambda c: check_dtypes(c, mesh(world), (Shard(0),)),
+        "Parameter and Partial": lambda c: check_parameter_and_partial(c, mesh(world)),
+        "fill_block": lambda c: check_fill_block(c, rank, world),
+        "ShardedTensor": lambda c: check_sharded_tensor(c, world),
+    }
+    if world == 4:
+        named.update({
+            "placements on a (2, 2) mesh": lambda c: check_placements(c, mesh(2, 2), PLACEMENTS_2D),
+            "dtypes on a (2, 2) mesh": lambda c: check_dtypes(c, mesh(2, 2),
+                                                              (_StridedShard(0, split_factor=2), Replicate())),
+            "orthogonal_ runs one QR": lambda c: check_orthogonal_qr_once(
+                c, mesh(2, 2), (_StridedShard(1, split_factor=2), Replicate()), (6, 8)),
+            "FSDP2 x TP model": lambda c: check_fsdp2_tp(c, mesh(2, 2)),
+        })
+    return named
+
+
 def main():
     rank, world, port = (int(a) for a in sys.argv[1:4])
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
-    checks = Checks()
-    mesh = init_device_mesh("cpu", (world,))
-    # uneven shapes: 7 and 5 rows on 2 or 4 ranks, 3 rows on 4 ranks leaves one empty
-    check_placements(checks, mesh, [((7, 5), (Shard(0),)), ((3, 5, 2), (Shard(1),)), ((3, 5, 2), (Shard(2),)),
-                                    ((7, 5), (Replicate(),)), ((5,), (Shard(0),))])
-    check_dtypes(checks, mesh, (Shard(0),))
-    check_parameter_and_partial(checks, mesh)
-    check_fill_block(checks, rank, world)
-    check_sharded_tensor(checks, world)
-    if world == 4:
-        mesh2 = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
-        check_placements(checks, mesh2, [
-            ((9, 6), (Shard(0), Shard(1))), ((9, 6), (Shard(0), Shard(0))), ((7, 6), (Replicate(), Shard(1))),
-            ((6, 9), (Shard(1), Replicate())),
-            ((8, 6), (_StridedShard(0, split_factor=2), Shard(0))),     # FSDP2 over TP, same dim
-            ((10, 3), (_StridedShard(0, split_factor=2), Shard(0))),    # uneven
-            ((8, 6), (_StridedShard(0, split_factor=2), Replicate())),  # rows in two runs per rank
-            ((4, 12), (_StridedShard(1, split_factor=2), Shard(1))),
-            ((6, 8), (_StridedShard(1, split_factor=2), Replicate())),  # columns in two runs per rank
-        ])
-        check_dtypes(checks, mesh2, (_StridedShard(0, split_factor=2), Replicate()))
-        check_orthogonal_qr_once(checks, mesh2, (_StridedShard(1, split_factor=2), Replicate()), (6, 8))
-        check_fsdp2_tp(checks, mesh2)
+    run_cases(cases(world, rank))
     dist.destroy_process_group()
-    print(json.dumps({"rank": rank, "checks": checks.count, "failures": checks.failures}))
 
 
 if __name__ == "__main__":
