@@ -481,6 +481,7 @@ class _Routing(TorchFunctionMode):
         if isinstance(positions, _Unroutable):
             raise NotImplementedError(positions)
         stream = stable_stream(name)
+        params = fastinit.torch._scalars(*params)
         fills = {"uniform": fastinit.torch.uniform_, "normal": fastinit.torch.normal_,
                  "truncated_normal": fastinit.torch.trunc_normal_}
         if positions is None:
@@ -574,6 +575,7 @@ def _reparametrized(module):
     ``original``s, the old weight_norm's ``_g``/``_v``, pruning's
     ``_orig``. A module's init writes the tensor it computes (a temporary),
     never them."""
+    prune = sys.modules.get("torch.nn.utils.prune")  # a pruned module exists only once it is imported
     for prefix, sub in module.named_modules(remove_duplicate=False):
         dot = f"{prefix}." if prefix else ""
         parametrizations = sub._modules.get("parametrizations")
@@ -585,7 +587,7 @@ def _reparametrized(module):
             if type(hook).__name__ == "WeightNorm":
                 for suffix in ("_g", "_v"):
                     yield f"{dot}{hook.name}{suffix}", f"weight_norm of {hook.name!r}"
-            elif isinstance(hook, torch.nn.utils.prune.BasePruningMethod):
+            elif prune is not None and isinstance(hook, prune.BasePruningMethod):
                 yield f"{dot}{hook._tensor_name}_orig", f"pruned {hook._tensor_name!r}"
 
 

@@ -62,10 +62,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-# PyTorch's own fan and gain helpers: they validate the arguments, so errors
-# and their messages are exactly those of torch.nn.init (the values come from
-# the core initializers).
-from torch.nn.init import _calculate_correct_fan, _calculate_fan_in_and_fan_out, calculate_gain
+from torch.nn.init import calculate_gain
 
 from fastinit import _core, _plan, _spec
 
@@ -122,10 +119,42 @@ def draw_seed(generator: torch.Generator | None = None) -> int:
     return int(word) % 2**64
 
 
+# PyTorch's own fan helpers validate the arguments, so errors and their
+# messages are exactly those of torch.nn.init (the values come from the core
+# initializers). They are private: looked up when called, and if a PyTorch
+# release drops them, the same checks made here.
+def _calculate_fan_in_and_fan_out(tensor):
+    helper = getattr(nn.init, "_calculate_fan_in_and_fan_out", None)
+    if helper is not None:
+        return helper(tensor)
+    if tensor.dim() < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor, mode):
+    helper = getattr(nn.init, "_calculate_correct_fan", None)
+    if helper is not None:
+        return helper(tensor, mode)
+    if mode.lower() not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode.lower() == "fan_in" else fan_out
+
+
+def _scalars(*values):
+    """values with each 0-d tensor as its Python number (torch.nn.init takes
+    them wherever it takes a number)."""
+    return tuple(v.item() if isinstance(v, torch.Tensor) and v.dim() == 0 else v for v in values)
+
+
 def _check_key(generator, seed, stream) -> tuple:
     """(seed or None, stream) for one call, validated before the tensor is
     touched; a seed is drawn from the generator only once the write is
     known to be allowed."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"argument 'generator' must be torch.Generator, not {type(generator).__name__}")
     if seed is not None and generator is not None:
         raise ValueError("pass either generator= or seed=, not both")
     stream = _plan.check_uint64("stream", stream)
@@ -471,6 +500,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=0):
     >>> bool(((w >= -1) & (w < 1)).all())
     True
     """
+    a, b = _scalars(a, b)
     return _fill(tensor, "uniform", generator, seed, stream, equal_ok=True, low=a, high=b)
 
 
@@ -482,6 +512,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=0):
     >>> round(float(w.std()), 1)
     2.0
     """
+    mean, std = _scalars(mean, std)
     return _fill(tensor, "normal", generator, seed, stream, mean=mean, std=std)
 
 
@@ -495,6 +526,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, s
     >>> bool((w.abs() <= 0.04).all())
     True
     """
+    mean, std, a, b = _scalars(mean, std, a, b)
     if not _is_meta(tensor) and (mean < a - 2 * std or mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
@@ -513,7 +545,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
     True
     """
     _calculate_fan_in_and_fan_out(_probe(tensor))
-    return _fill(tensor, "glorot_uniform", generator, seed, stream, gain=gain, layout="torch")
+    return _fill(tensor, "glorot_uniform", generator, seed, stream, gain=_scalars(gain)[0], layout="torch")
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
@@ -526,7 +558,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
     0.032
     """
     _calculate_fan_in_and_fan_out(_probe(tensor))
-    return _fill(tensor, "glorot_normal", generator, seed, stream, gain=gain, layout="torch")
+    return _fill(tensor, "glorot_normal", generator, seed, stream, gain=_scalars(gain)[0], layout="torch")
 
 
 def _kaiming(name, tensor, a, mode, nonlinearity, generator, seed, stream):
@@ -609,7 +641,7 @@ def orthogonal_(tensor, gain=1, generator=None, *, seed=None, stream=0):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if math.prod(shape) == 0 or _is_meta(tensor):
         return tensor
-    return _fill(tensor, "orthogonal", generator, seed, stream, gain=gain)
+    return _fill(tensor, "orthogonal", generator, seed, stream, gain=_scalars(gain)[0])
 
 
 def fill_block(init, local, global_shape, offsets, *args, **kwargs):
@@ -626,6 +658,9 @@ def fill_block(init, local, global_shape, offsets, *args, **kwargs):
     >>> torch.equal(rows, fi.kaiming_uniform_(torch.empty(6, 8), a=5 ** 0.5, seed=0)[4:])
     True
     """
+    if getattr(init, "__module__", None) == "torch.nn.init":
+        raise TypeError(f"init must be a function of fastinit.torch (fastinit.torch.{init.__name__}), got "
+                        f"torch.nn.init.{init.__name__}: PyTorch's functions cannot fill a block of a global tensor")
     if not isinstance(local, torch.Tensor):
         raise TypeError(f"local must be a torch.Tensor, got {type(local).__name__}")
     global_shape = _plan.check_shape(global_shape)

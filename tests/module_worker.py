@@ -68,12 +68,47 @@ class DLRM(nn.Module):
                 "top.0": ColwiseParallel(), "top.2": RowwiseParallel()}
 
 
+class Padded(nn.Module):
+    """Padding rows (a positive and a negative padding_idx) that each
+    module's init zeroes with weight[padding_idx].fill_(0), and a table
+    sharded on its columns under tensor parallel."""
+
+    def __init__(self):
+        super().__init__()
+        self.words = nn.Embedding(23, 12, padding_idx=5)
+        self.bag = nn.EmbeddingBag(17, 6, padding_idx=-2, mode="sum")
+        self.proj = nn.Linear(12, 12)
+        self.out = nn.Linear(12, 23)
+
+    def parts(self):
+        return [self.words, self.bag]
+
+    def tp_plan(self):
+        return {"words": ColwiseParallel(), "out": ColwiseParallel()}
+
+
+def tiny_llama():
+    """A Hugging Face Llama with a pad token (its _init_weights zeroes the
+    row with weight.data[padding_idx].zero_()), untied."""
+    import transformers
+    config = transformers.LlamaConfig(
+        vocab_size=37, hidden_size=16, intermediate_size=24, num_hidden_layers=1, num_attention_heads=2,
+        num_key_value_heads=1, max_position_embeddings=16, pad_token_id=3, tie_word_embeddings=False)
+    model = transformers.LlamaForCausalLM(config)
+    model.parts = lambda: list(model.model.layers) + [model.model.embed_tokens]
+    return model
+
+
+def init(model):
+    fi.init_module(model, SEED, init_fn=getattr(model, "_init_weights", None))
+
+
 def sharded(build, fsdp_mesh, tp_mesh=None, init_before=False):
     with torch.device("meta"):
         model = build()
     if init_before:  # materialize and initialize the full model, then shard it
         model.to_empty(device="cpu")
-        fi.init_module(model, SEED)
+        init(model)
     if tp_mesh is not None:
         parallelize_module(model, tp_mesh, model.tp_plan())
     for part in model.parts():
@@ -81,7 +116,7 @@ def sharded(build, fsdp_mesh, tp_mesh=None, init_before=False):
     fully_shard(model, mesh=fsdp_mesh)
     if not init_before:
         model.to_empty(device="cpu")
-        fi.init_module(model, SEED)
+        init(model)
     return model
 
 
@@ -95,9 +130,17 @@ def main():
                "4 ranks": dict(fsdp_mesh=everyone), "(2, 2) FSDP x TP": dict(fsdp_mesh=grid["dp"], tp_mesh=grid["tp"]),
                "4 ranks, initialized before fully_shard": dict(fsdp_mesh=everyone, init_before=True)}
     checks, failures, placements = 0, [], set()
-    for build in (Transformer, DLRM):
-        reference = dict(fi.init_module(build(), SEED).named_parameters())
-        for config, kwargs in configs.items():
+    builds = [(Transformer, configs), (DLRM, configs), (Padded, configs)]
+    try:
+        import transformers  # noqa: F401
+        builds.append((tiny_llama, {k: configs[k] for k in ("2 ranks", "4 ranks")}))
+    except ImportError:
+        pass
+    for build, build_configs in builds:
+        reference_model = build()
+        init(reference_model)
+        reference = dict(reference_model.named_parameters())
+        for config, kwargs in build_configs.items():
             model = sharded(build, **kwargs)
             for name, param in model.named_parameters():
                 checks += 1
@@ -105,6 +148,10 @@ def main():
                 full = param.full_tensor() if isinstance(param, DTensor) else param
                 if not torch.equal(full.detach().view(torch.int32), reference[name].detach().view(torch.int32)):
                     failures.append(f"{build.__name__}, {config}: {name}")
+            if build is Padded and isinstance(model.words.weight, DTensor):
+                full = model.words.weight.full_tensor()
+                if not ((full[5] == 0).all() and (model.bag.weight.full_tensor()[-2] == 0).all()):
+                    failures.append(f"Padded, {config}: a padding row is not zero")
     dist.destroy_process_group()
     print(json.dumps(dict(checks=checks, failures=failures, placements=sorted(placements))))
 
