@@ -626,9 +626,28 @@ def init_module(module, seed, *, init_fn=None, skip=()):
         Qualified names of parameters or buffers to leave untouched (to be
         loaded from a checkpoint); any name of a tied parameter skips it.
 
+    A parameter is initialized once, as in eager code: a tensor several
+    modules share (tied weights) gets the init of one owner, the embedding
+    of a tie (``head.weight = embed.weight`` ties after both modules
+    initialized their own tensors, so eager code keeps the embedding's),
+    else the first module whose init writes it; its own constant writes
+    (the padding row's zero) included. Only the owner and its ancestors (a
+    parent's init runs after its children's, as ``nn.Transformer``'s does)
+    write it again; the other modules' writes to it are skipped. Indexed
+    writes of a DTensor parameter (``weight[padding_idx].fill_(0)``,
+    ``weight.data[i].zero_()``, ``weight[i] = 0``) land in the local shards.
+    Parametrized tensors (``parametrize``, ``weight_norm``, pruning) raise
+    ValueError naming the parameter unless skipped: initialize before
+    parametrizing, as eager code does. Random writes fastinit cannot place
+    (``torch.rand(..., out=p)``, ``random_``, ``sparse_``, a view straddling
+    two parameters of one storage) raise NotImplementedError naming the
+    parameter. A ``torch.compile``d module gets the plain module's streams.
+
     Works on a model built on ``device="meta"`` and materialized with
     ``to_empty(device=...)``, before or after ``fully_shard`` or
-    ``parallelize_module``. A module with parameters of its own and no reset
+    ``parallelize_module``. ``to_empty`` unties tied parameters: call the
+    model's ``tie_weights()`` (Hugging Face) or tie again before
+    ``init_module``. A module with parameters of its own and no reset
     method (itself or an ancestor) raises ValueError before anything is
     written, unless ``init_fn`` is given.
 
