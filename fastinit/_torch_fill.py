@@ -64,10 +64,18 @@ def draw_seed(generator: torch.Generator | None = None) -> int:
     return int(word) % 2**64
 
 
+def _scalars(*values):
+    """values with each 0-d tensor as its Python number (torch.nn.init takes
+    them wherever it takes a number)."""
+    return tuple(v.item() if isinstance(v, torch.Tensor) and v.dim() == 0 else v for v in values)
+
+
 def _check_key(generator, seed, stream) -> tuple:
     """(seed or None, stream) for one call, validated before the tensor is
     touched; a seed is drawn from the generator only once the write is
     known to be allowed."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"argument 'generator' must be torch.Generator, not {type(generator).__name__}")
     if seed is not None and generator is not None:
         raise ValueError("pass either generator= or seed=, not both")
     stream = _checks.check_uint64("stream", stream)
@@ -315,6 +323,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=0):
     >>> bool(((w >= -1) & (w < 1)).all())
     True
     """
+    a, b = _scalars(a, b)
     return fill_tensor(tensor, _spec.UNIFORM_OR_POINT, generator, seed, stream, low=a, high=b)
 
 
@@ -326,6 +335,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=0):
     >>> round(float(w.std()), 1)
     2.0
     """
+    mean, std = _scalars(mean, std)
     return fill_tensor(tensor, "normal", generator, seed, stream, mean=mean, std=std)
 
 
@@ -339,6 +349,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, s
     >>> bool((w.abs() <= 0.04).all())
     True
     """
+    mean, std, a, b = _scalars(mean, std, a, b)
     if not _is_meta(tensor) and (mean < a - 2 * std or mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)

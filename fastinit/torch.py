@@ -57,14 +57,11 @@ import warnings
 
 import torch
 from torch import nn
-# PyTorch's own fan and gain helpers: they validate the arguments, so errors
-# and their messages are exactly those of torch.nn.init (the values come from
-# the core initializers).
-from torch.nn.init import _calculate_correct_fan, _calculate_fan_in_and_fan_out, calculate_gain
+from torch.nn.init import calculate_gain
 
 from fastinit import _checks
-from fastinit._torch_fill import (_LocalBlock, _is_meta, _shape, draw_seed, fill_tensor, normal_, trunc_normal_,
-                                  uniform_)
+from fastinit._torch_fill import (_LocalBlock, _is_meta, _scalars, _shape, draw_seed, fill_tensor, normal_,
+                                  trunc_normal_, uniform_)
 from fastinit._torch_module import init_module, initializing, stable_stream
 
 __all__ = [
@@ -74,6 +71,30 @@ __all__ = [
 ]
 
 ZERO_ELEMENT_WARNING = "Initializing zero-element tensors is a no-op"
+
+
+# PyTorch's own fan helpers validate the arguments, so errors and their
+# messages are exactly those of torch.nn.init (the values come from the core
+# initializers). They are private: looked up when called, and if a PyTorch
+# release drops them, the same checks made here.
+def _calculate_fan_in_and_fan_out(tensor):
+    helper = getattr(nn.init, "_calculate_fan_in_and_fan_out", None)
+    if helper is not None:
+        return helper(tensor)
+    if tensor.dim() < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor, mode):
+    helper = getattr(nn.init, "_calculate_correct_fan", None)
+    if helper is not None:
+        return helper(tensor, mode)
+    if mode.lower() not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode.lower() == "fan_in" else fan_out
 
 
 # ---------------------------------------------------------------- torch.nn.init
@@ -97,7 +118,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
     True
     """
     _calculate_fan_in_and_fan_out(_probe(tensor))
-    return fill_tensor(tensor, "glorot_uniform", generator, seed, stream, gain=gain, layout="torch")
+    return fill_tensor(tensor, "glorot_uniform", generator, seed, stream, gain=_scalars(gain)[0], layout="torch")
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
@@ -110,7 +131,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=0):
     0.032
     """
     _calculate_fan_in_and_fan_out(_probe(tensor))
-    return fill_tensor(tensor, "glorot_normal", generator, seed, stream, gain=gain, layout="torch")
+    return fill_tensor(tensor, "glorot_normal", generator, seed, stream, gain=_scalars(gain)[0], layout="torch")
 
 
 def _kaiming(name, tensor, a, mode, nonlinearity, generator, seed, stream):
@@ -193,7 +214,7 @@ def orthogonal_(tensor, gain=1, generator=None, *, seed=None, stream=0):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if math.prod(shape) == 0 or _is_meta(tensor):
         return tensor
-    return fill_tensor(tensor, "orthogonal", generator, seed, stream, gain=gain)
+    return fill_tensor(tensor, "orthogonal", generator, seed, stream, gain=_scalars(gain)[0])
 
 
 def fill_block(init, local, global_shape, offsets, *args, **kwargs):
@@ -210,6 +231,9 @@ def fill_block(init, local, global_shape, offsets, *args, **kwargs):
     >>> torch.equal(rows, fi.kaiming_uniform_(torch.empty(6, 8), a=5 ** 0.5, seed=0)[4:])
     True
     """
+    if getattr(init, "__module__", None) == "torch.nn.init":
+        raise TypeError(f"init must be a function of fastinit.torch (fastinit.torch.{init.__name__}), got "
+                        f"torch.nn.init.{init.__name__}: PyTorch's functions cannot fill a block of a global tensor")
     if not isinstance(local, torch.Tensor):
         raise TypeError(f"local must be a torch.Tensor, got {type(local).__name__}")
     global_shape = _checks.check_shape(global_shape)

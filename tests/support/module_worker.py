@@ -70,12 +70,47 @@ class DLRM(nn.Module):
                 "top.0": ColwiseParallel(), "top.2": RowwiseParallel()}
 
 
+class Padded(nn.Module):
+    """Padding rows (a positive and a negative padding_idx) that each
+    module's init zeroes with weight[padding_idx].fill_(0), and a table
+    sharded on its columns under tensor parallel."""
+
+    def __init__(self):
+        super().__init__()
+        self.words = nn.Embedding(23, 12, padding_idx=5)
+        self.bag = nn.EmbeddingBag(17, 6, padding_idx=-2, mode="sum")
+        self.proj = nn.Linear(12, 12)
+        self.out = nn.Linear(12, 23)
+
+    def parts(self):
+        return [self.words, self.bag]
+
+    def tp_plan(self):
+        return {"words": ColwiseParallel(), "out": ColwiseParallel()}
+
+
+def tiny_llama():
+    """A Hugging Face Llama with a pad token (its _init_weights zeroes the
+    row with weight.data[padding_idx].zero_()), untied."""
+    import transformers
+    config = transformers.LlamaConfig(
+        vocab_size=37, hidden_size=16, intermediate_size=24, num_hidden_layers=1, num_attention_heads=2,
+        num_key_value_heads=1, max_position_embeddings=16, pad_token_id=3, tie_word_embeddings=False)
+    model = transformers.LlamaForCausalLM(config)
+    model.parts = lambda: list(model.model.layers) + [model.model.embed_tokens]
+    return model
+
+
+def init(model):
+    fi.init_module(model, SEED, init_fn=getattr(model, "_init_weights", None))
+
+
 def sharded(build, fsdp_mesh, tp_mesh=None, init_before=False):
     with torch.device("meta"):
         model = build()
     if init_before:  # materialize and initialize the full model, then shard it
         model.to_empty(device="cpu")
-        fi.init_module(model, SEED)
+        init(model)
     if tp_mesh is not None:
         parallelize_module(model, tp_mesh, model.tp_plan())
     for part in model.parts():
@@ -83,7 +118,7 @@ def sharded(build, fsdp_mesh, tp_mesh=None, init_before=False):
     fully_shard(model, mesh=fsdp_mesh)
     if not init_before:
         model.to_empty(device="cpu")
-        fi.init_module(model, SEED)
+        init(model)
     return model
 
 
@@ -109,7 +144,9 @@ def mesh_named(name):
 
 @functools.cache
 def reference(build):
-    return dict(fi.init_module(build(), SEED).named_parameters())
+    model = build()
+    init(model)
+    return dict(model.named_parameters())
 
 
 def check_config(checks, build, config, placements):
@@ -119,6 +156,9 @@ def check_config(checks, build, config, placements):
         placements.add(str(param.placements) if isinstance(param, DTensor) else "plain")
         full = param.full_tensor() if isinstance(param, DTensor) else param
         checks.equal(name, full, reference(build)[name])
+    if build is Padded and isinstance(model.words.weight, DTensor):
+        checks.true("padding rows are zero", bool((model.words.weight.full_tensor()[5] == 0).all()
+                                                  and (model.bag.weight.full_tensor()[-2] == 0).all()))
 
 
 def cases(world=4):
@@ -126,7 +166,15 @@ def cases(world=4):
     placements = set()
     named = {f"{build.__name__}, {config}": functools.partial(check_config, build=build, config=config,
                                                               placements=placements)
-             for build in (Transformer, DLRM) for config in CONFIGS}
+             for build in (Transformer, DLRM, Padded) for config in CONFIGS}
+    try:
+        import transformers  # noqa: F401
+    except ImportError:
+        pass
+    else:  # a tiny Hugging Face Llama with a pad token, under FSDP2
+        named.update({f"tiny_llama, {config}": functools.partial(check_config, build=tiny_llama, config=config,
+                                                                 placements=placements)
+                      for config in ("2 ranks", "4 ranks")})
     # the configurations above made DTensors of the placements FSDP2 and TP use
     named["placements made"] = lambda checks: checks.true(f"placements: {sorted(placements)}", {
         "(Shard(dim=0),)", "(_StridedShard(dim=0, sf=2), Shard(dim=0))", "(Shard(dim=0), Shard(dim=1))"}
