@@ -1,5 +1,5 @@
 """Every private PyTorch name the adapter touches (fastinit/torch.py,
-fastinit/_torch_module.py), found by parsing them, is declared here and
+fastinit/_torch_fill.py, fastinit/_torch_module.py), found by parsing them, is declared here and
 exists in the installed torch: a PyTorch release that renames one fails
 this test, not ``import fastinit.torch``."""
 import ast
@@ -13,7 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 import fastinit  # noqa: E402
 
-SOURCES = [Path(fastinit.__file__).with_name(n) for n in ("torch.py", "_torch_module.py")]
+SOURCES = [Path(fastinit.__file__).with_name(n) for n in ("torch.py", "_torch_fill.py", "_torch_module.py")]
 
 # (module, name): each private name, where it is looked up
 DECLARED = {

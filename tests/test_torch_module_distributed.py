@@ -36,7 +36,8 @@ def test_sharded_init_module_equals_single_process(ranks, case):
 def test_every_case_ran(ranks):
     assert_every_case_ran(ranks, list(module_worker.cases()))
     for rank in ranks:
-        # 3 models x 5 configurations x every parameter (and a tiny Hugging Face
-        # Llama with a pad token on 2 and 4 ranks)
+        # 3 models x 5 configurations x every parameter, the padding rows in
+        # each Padded configuration, and a tiny Hugging Face Llama with a pad
+        # token on 2 and 4 ranks
         assert sum(r["checks"] for name, r in rank.cases.items() if name != "placements made") == \
-            250 + 24 * HAS_TRANSFORMERS, rank.cases
+            250 + 5 + 24 * HAS_TRANSFORMERS, rank.cases
