@@ -472,8 +472,8 @@ def sample(distribution, p: _plan.Plan) -> np.ndarray:
 
 def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
     rows, cols = p.shape[0], math.prod(p.shape[1:])
-    if rows * cols == 0:
-        full = np.zeros(p.shape)
+    if p.size == 0:  # an empty block (or shape): nothing to factor (and no memory for the full shape)
+        full = np.broadcast_to(0.0, p.shape)
     else:
         z = generate("normal", (rows, cols) if rows >= cols else (cols, rows), p.seed,
                      p.stream, np.float64, None, p.threads, None, (0.0, 1.0))
