@@ -171,8 +171,8 @@ def _orthogonal_block(gain: float, p: _plan.Plan) -> np.ndarray:
     """p's block of the orthogonal matrix: QR of a fastinit N(0, 1) float64
     matrix (see fastinit.orthogonal), computed whole."""
     rows, cols = p.shape[0], math.prod(p.shape[1:])
-    if rows * cols == 0:
-        full = np.zeros(p.shape)
+    if p.size == 0:  # an empty block (or shape): nothing to factor (and no memory for the full shape)
+        full = np.broadcast_to(0.0, p.shape)
     else:
         normal = prepare("normal", (rows, cols) if rows >= cols else (cols, rows), dtype=np.float64)
         z = normal.fill(p.seed, p.stream, threads=p.threads)

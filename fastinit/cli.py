@@ -16,9 +16,24 @@ It never loses or fakes data:
   ``--resume`` checks those fields and the partial file's header, then writes
   only the chunks not yet done. Every value is a pure function of (seed,
   stream, position), so the result equals a one-shot run;
+* one run at a time per output: a run holds an exclusive ``flock`` on
+  ``OUT.partial`` from before its first byte until the rename, and records its
+  pid in ``OUT.progress``; another run on the same output (with or without
+  ``--force``/``--resume``) fails at once naming that pid. ``flock`` rather
+  than a lock file: the kernel drops it when its process dies, so a killed
+  run leaves no stale lock (``--resume`` takes over its partial file), and
+  it is on the file that is written, so nothing else is left behind;
+* every refusal (OUT a directory, FIFO, socket or device; an unwritable
+  directory; the lock held; a usage error) comes before any generation and
+  leaves nothing behind;
+* ``-o LINK``, a symbolic link, is written through to the file it points to,
+  as ``numpy.save`` does: ``TARGET.partial`` is made next to that file and
+  renamed over it (an existing target still needs ``--force``; a dangling
+  link's target is created, the link kept);
 * every failure is one line on stderr: exit status 2 for a usage error
-  (nothing written), 1 for an I/O error or a damaged partial run, 130 for
-  Ctrl-C (the partial run is kept and ``--resume`` continues it).
+  (nothing written), 1 for an I/O error, a damaged partial run or an output
+  another run holds, 130 for Ctrl-C (the partial run is kept and
+  ``--resume`` continues it).
 """
 from __future__ import annotations
 
@@ -28,7 +43,9 @@ import json
 import math
 import os
 import re
+import stat
 import sys
+import time
 
 import numpy as np
 
@@ -36,6 +53,11 @@ import fastinit
 from fastinit import _spec
 from fastinit._checks import check_seed, check_threads, check_uint64
 from fastinit._prepare import prepare
+
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): runs on one output are not kept apart
+    fcntl = None
 
 PARTIAL_SUFFIX = ".partial"
 PROGRESS_SUFFIX = ".progress"
@@ -149,8 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "progress bar with the 'cli' extra). The file equals numpy.save of the in-memory array "
                     "(bfloat16: header descr 'bfloat16', read back by numpy.load once ml_dtypes is imported). "
                     "It is written as OUTPUT.partial and renamed to OUTPUT when complete; OUTPUT.progress "
-                    "records the finished part for --resume. Exit status: 0 done, 2 usage error (nothing "
-                    "written), 1 I/O error, 130 interrupted (--resume continues).",
+                    "records the finished part for --resume; while a run writes, it holds a lock on OUTPUT.partial and "
+                    "another run on OUTPUT fails at once naming its pid. A symbolic link OUTPUT is written "
+                    "through to its target, as numpy.save does; a directory, FIFO or device is refused. "
+                    "Exit status: 0 done, 2 usage error (nothing written), 1 I/O error or OUTPUT held by another "
+                    "run, 130 interrupted (--resume continues).",
         epilog="example: fastinit generate he_normal --shape 50000000,128 --seed 0 -o table.npy")
     gen.add_argument("name", choices=sorted(names), metavar="NAME",
                      help="initializer: " + ", ".join(sorted(names))
@@ -163,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--rows", type=_parse_rows, default=(None, None), metavar="A:B",
                      help="write only rows A:B (first axis) of the full table; fans use the full shape")
     gen.add_argument("-o", "--output", required=True,
-                     help="output .npy path, or - for standard output (a .npy stream)")
+                     help="output .npy path (a symbolic link is written through to its target), "
+                          "or - for standard output (a .npy stream)")
     again = gen.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true",
                        help="complete an interrupted run of the same table (OUTPUT.partial, OUTPUT.progress); "
@@ -171,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--force", action="store_true",
                        help="replace an existing OUTPUT, or start an interrupted run over")
     gen.add_argument("--chunk-mb", type=int, default=DEFAULT_CHUNK_MB,
-                     help=f"chunk size in MiB; peak memory is about one chunk (default {DEFAULT_CHUNK_MB})")
+                     help=f"chunk size in MiB, at most the table; peak memory is about one chunk "
+                          f"(default {DEFAULT_CHUNK_MB})")
     gen.add_argument("--threads", type=int, default=argparse.SUPPRESS, help="threads (default: all CPUs)")
     gen.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     init_opts = gen.add_argument_group("initializer options (each applies to the initializers that take it)")
@@ -284,8 +311,8 @@ class Table:
             parser.error(f"--rows {self.start}:{stop} must satisfy 0 <= A <= B <= {self.shape[0]} "
                          f"(rows of shape {self.shape})")
         self.stop = stop
-        # Every argument checked (ValueError/TypeError) before any file is touched; a whole-array
-        # initializer (orthogonal) then computes the requested rows, its one computation.
+        # Every argument checked (ValueError/TypeError) before any file is touched (orthogonal's one
+        # computation of the rows is made at the first chunk, after every refusal).
         check_seed(self.seed)
         check_uint64("stream", self.stream)
         check_threads(self.threads)
@@ -293,7 +320,6 @@ class Table:
         self.whole = None
         if self.prepared.whole_array:
             _check_whole_table_fits(self.name, self.shape)
-            self.whole = self._fill(index=(slice(self.start, stop),))
         self.dtype = self.prepared.dtype
         self.out_shape = (stop - self.start,) + self.shape[1:]
         self.size = math.prod(self.out_shape)
@@ -318,13 +344,19 @@ class Table:
                   "rows": [self.start, self.stop], "dtype": npy_descr(self.dtype), "draws": draws}
         return json.loads(json.dumps(record))  # as it reads back from the progress file
 
+    def chunk_bytes(self, chunk_mb: int) -> int:
+        """--chunk-mb in bytes, capped at the table (at least one element)."""
+        return min(chunk_mb << 20, max(self.size, 1) * self.dtype.itemsize)
+
     def command(self) -> str:
         """The initializer and the options given, for messages."""
         return " ".join([self.name] + [f"{k}={v!r}" for k, v in self.options.items()])
 
     def write_box(self, out: np.ndarray, box: tuple) -> None:
         """out[...] = rows start:stop of the table, at box (relative to them)."""
-        if self.whole is not None:
+        if self.prepared.whole_array:
+            if self.whole is None:
+                self.whole = self._fill(index=(slice(self.start, self.stop),))
             out[...] = self.whole[tuple(slice(lo, hi) for lo, hi in box)]
             return
         rows = (box[0][0] + self.start, box[0][1] + self.start)
@@ -443,14 +475,11 @@ def _read_progress(table: Table, target: str, progress: str) -> dict:
     return saved
 
 
-def _open_partial_for_resume(table: Table, partial: str, progress: str, done: int) -> int:
-    fd = os.open(partial, os.O_RDWR)
+def _check_partial_for_resume(table: Table, partial: str, progress: str, fd: int, done: int) -> None:
     header = os.pread(fd, len(table.header), 0)
     if header != table.header or os.fstat(fd).st_size < len(table.header) + done * table.dtype.itemsize:
-        os.close(fd)
         raise CommandError(f"--resume: {partial} does not hold the first {done} elements that {progress} "
                            f"records; {_start_over_hint(progress)}", 1)
-    return fd
 
 
 def _is_table(path: str, table) -> bool:
@@ -465,47 +494,164 @@ def _is_table(path: str, table) -> bool:
     return header == table.header and size == len(table.header) + table.size * table.dtype.itemsize
 
 
+MAX_SYMLINKS = 40  # as the kernel's limit on links in one path lookup
+
+
+def resolve_output(path: str) -> str:
+    """The file -o names: path, or if path is a symbolic link, the file it
+    points to (link after link), as numpy.save writes through it; a dangling
+    link gives the path the file is to be created at."""
+    for _ in range(MAX_SYMLINKS):
+        if not os.path.islink(path):
+            return path
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+    raise CommandError(f"{path}: too many levels of symbolic links", 2)
+
+
+def _check_regular(path: str, follow: bool) -> None:
+    """Refuse a path that exists and is not a regular file: a directory, a
+    FIFO, a socket, a device (or, for the run's own files, a link)."""
+    try:
+        mode = (os.stat if follow else os.lstat)(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        raise CommandError(f"{path} is a directory: -o takes the path of a .npy file", 2)
+    if not stat.S_ISREG(mode):
+        kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file (a FIFO, socket or device)"
+        raise CommandError(f"{path} is {kind}: fastinit generate writes regular files only "
+                           f"(-o - writes the .npy stream to standard output)", 2)
+
+
+def _holder(progress: str) -> str:
+    """The run holding an output, as its progress record names it."""
+    try:
+        with open(progress, "rb") as f:
+            record = json.loads(f.read())
+        return f"pid {int(record['pid'])}: {record['command']}"
+    except (OSError, ValueError, TypeError, KeyError):
+        return "it has not recorded its pid yet"
+
+
+# A run that has just created OUTPUT.partial may find it locked by another run
+# that opened it in between only to refuse (no --force): it waits this long.
+CREATED_LOCK_WAIT_S = 1.0
+
+
+def lock_partial(partial: str, progress: str, create: bool):
+    """(fd, created): partial opened read-write and exclusively locked
+    (flock) by this run, and whether this run created it; (None, False) if it
+    does not exist and create is false. Another run holding it is a
+    CommandError naming that run. The lock is taken on the file now under
+    the name: a holder may have renamed it into place between our open and
+    our lock, and then we try again."""
+    while True:
+        created = False
+        try:
+            flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
+            if create:
+                try:
+                    fd = os.open(partial, flags | os.O_CREAT | os.O_EXCL, 0o666)
+                    created = True
+                except FileExistsError:
+                    fd = os.open(partial, flags)
+            else:
+                fd = os.open(partial, flags)
+        except FileNotFoundError:
+            if os.path.isdir(os.path.dirname(os.path.abspath(partial))):
+                if create:
+                    continue  # renamed into place between the two opens
+                return None, False
+            raise
+        if fcntl is None:
+            return fd, created
+        wait_until = time.monotonic() + (CREATED_LOCK_WAIT_S if created else 0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= wait_until:
+                    os.close(fd)
+                    raise CommandError(f"{partial} is being written by another fastinit run "
+                                       f"({_holder(progress)}); wait for it to finish, or stop it", 1) from None
+                time.sleep(0.001)
+        try:
+            same = os.path.samestat(os.fstat(fd), os.lstat(partial))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd, created
+        os.close(fd)
+
+
 def generate(args, parser) -> int:
     if args.chunk_mb < 1:
         parser.error(f"--chunk-mb must be >= 1, got {args.chunk_mb}")
     table = Table(args, parser)
-    bar = None
     if args.output == "-":
         return _generate_to_stdout(table, args)
-    target = args.output
+    target = resolve_output(args.output)
     partial, progress = target + PARTIAL_SUFFIX, target + PROGRESS_SUFFIX
+    _check_regular(target, follow=True)
+    for path in (partial, progress):
+        _check_regular(path, follow=False)
+    fd, created = lock_partial(partial, progress, create=not args.resume)
+    try:
+        record, done = _prepare(table, args, target, partial, progress, fd, created)
+    except BaseException:
+        if fd is not None:
+            if created:
+                os.remove(partial)  # ours, still empty: a refusal leaves nothing behind
+            os.close(fd)
+        raise
+    if record is None:
+        return 0
+    return _write_table(table, args, target, partial, progress, fd, record, done)
+
+
+def _prepare(table: Table, args, target: str, partial: str, progress: str, fd, created: bool):
+    """Under the lock: check what is there against the flags, then start the
+    progress record (this run's pid in it). (record, elements done), or
+    (None, 0) if a resumed run turns out complete."""
     if args.resume:
         saved = _read_progress(table, target, progress)
-        record, done = saved, saved["elements_done"]
-        if not os.path.exists(partial) and done == table.size and _is_table(target, table):
+        done = saved["elements_done"]
+        if fd is None and done == table.size and _is_table(target, table):
             os.remove(progress)  # killed after the final rename: already complete
-            return 0
+            return None, 0
         if os.path.exists(target) and not saved["replace"]:
             raise CommandError(f"--resume: {target} exists and the interrupted run was not started with --force; "
                                f"move {target} away and rerun with --resume, or start over with --force", 2)
-        try:
-            fd = _open_partial_for_resume(table, partial, progress, done)
-        except FileNotFoundError:
-            raise CommandError(f"--resume: {partial} is missing; {_start_over_hint(progress)}", 1) from None
-    else:
-        if not args.force:
-            for path, what in ((target, "exists"), (partial, "holds an interrupted run")):
-                if os.path.exists(path):
-                    raise CommandError(f"{path} {what}: pass --force to replace it, or --resume to complete "
-                                       f"an interrupted run of this command", 2)
-        if args.force and os.path.exists(progress):
-            os.remove(progress)  # before the partial file is truncated: no stale record may describe it
-        record = {"format": PROGRESS_FORMAT, "bits": table.bits_record(), "command": table.command(),
-                  "replace": args.force, "elements_done": 0}
-        done = 0
-        # O_EXCL: of two runs started at once on one OUTPUT without --force, the second fails
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if args.force else os.O_EXCL), 0o666)
-    try:
-        if not args.resume:
-            _pwrite_all(fd, table.header, 0)
-            os.fsync(fd)
-            _write_progress(progress, record)
+        if fd is None:
+            raise CommandError(f"--resume: {partial} is missing; {_start_over_hint(progress)}", 1)
+        _check_partial_for_resume(table, partial, progress, fd, done)
+        record = dict(saved, pid=os.getpid())
+        _write_progress(progress, record)
+        return record, done
+    if not args.force:
+        # under the lock: a run that held it may have renamed its table into place until then
+        for path, what, there in ((target, "exists", os.path.exists(target)),
+                                  (partial, "holds an interrupted run", not created)):
+            if there:
+                raise CommandError(f"{path} {what}: pass --force to replace it, or --resume to complete "
+                                   f"an interrupted run of this command", 2)
+    if os.path.exists(progress):
+        os.remove(progress)  # before the partial file is truncated: no stale record may describe it
+    os.ftruncate(fd, 0)
+    _pwrite_all(fd, table.header, 0)
+    os.fsync(fd)
+    record = {"format": PROGRESS_FORMAT, "bits": table.bits_record(), "command": table.command(),
+              "replace": args.force, "elements_done": 0, "pid": os.getpid()}
+    _write_progress(progress, record)
+    return record, 0
 
+
+def _write_table(table: Table, args, target: str, partial: str, progress: str, fd: int, record: dict,
+                 done: int) -> int:
+    """Every chunk not yet done into the locked partial file, then the rename."""
+    bar = None
+    try:
         def write(data, first):
             try:
                 _pwrite_all(fd, data, len(table.header) + first * table.dtype.itemsize)
@@ -519,8 +665,9 @@ def generate(args, parser) -> int:
 
         itemsize = table.dtype.itemsize
         bar = _progress_bar(table.size * itemsize, done * itemsize, args.quiet)
-        write_chunks(table, args.chunk_mb << 20, done, write, chunk_written, bar)
+        write_chunks(table, table.chunk_bytes(args.chunk_mb), done, write, chunk_written, bar)
         os.fsync(fd)
+        os.replace(partial, target)  # only now is the table under its final name (the lock still held)
     except KeyboardInterrupt:
         raise CommandError(f"interrupted: {record['elements_done']} of {table.size} elements are final in "
                            f"{partial}; rerun with --resume to continue", 130) from None
@@ -532,7 +679,6 @@ def generate(args, parser) -> int:
         os.close(fd)
         if bar is not None:
             bar.close()
-    os.replace(partial, target)  # only now is the table under its final name
     _fsync_directory(target)
     os.remove(progress)
     return 0
@@ -548,7 +694,8 @@ def _generate_to_stdout(table: Table, args) -> int:
     bar = _progress_bar(table.size * table.dtype.itemsize, 0, args.quiet)
     try:
         out.write(table.header)
-        write_chunks(table, args.chunk_mb << 20, 0, lambda data, first: out.write(data), lambda done: None, bar)
+        write_chunks(table, table.chunk_bytes(args.chunk_mb), 0, lambda data, first: out.write(data),
+                     lambda done: None, bar)
         out.flush()
     except KeyboardInterrupt:
         raise CommandError("interrupted: the .npy stream on standard output is incomplete", 130) from None

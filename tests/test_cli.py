@@ -140,7 +140,7 @@ def test_second_run_started_at_once_does_not_truncate_the_first(tmp_path, monkey
     # the first run creates t.npy.partial just after the second one looked
     monkeypatch.setattr(os.path, "exists", lambda path: str(path) != str(partial) and real_exists(path))
     code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", out)
-    assert code == 1 and f"{partial}: File exists" in err
+    assert code == 2 and f"{partial} holds an interrupted run" in err  # decided by O_EXCL, not by looking
     assert partial.read_bytes() == b"the first run's chunks" and progress.read_text() == "the first run's record"
 
 
@@ -570,3 +570,156 @@ def test_python_m_fastinit(tmp_path):
     subprocess.run([sys.executable, "-m", "fastinit", "generate", "lecun_uniform", "--shape", "30,20",
                     "--seed", "2", "-o", str(out)], check=True, capture_output=True)
     np.testing.assert_array_equal(np.load(out), fastinit.lecun_uniform((30, 20), 2))
+
+
+# ---------------------------------------------------------------- one run per output, refusals before generating
+
+def no_fill(monkeypatch):
+    """Make any chunk fill fail the test: a refusal must come before generating."""
+    def fill(self, out, box):
+        raise AssertionError("generated before refusing")
+    monkeypatch.setattr(cli.Table, "fill", fill)
+
+
+@pytest.mark.parametrize("flags", [[], ["--force"], ["--resume"]])
+def test_output_held_by_another_run_is_refused_at_once(tmp_path, monkeypatch, capsys, flags):
+    """Another run holds the lock on t.npy.partial (an flock on another open
+    file description conflicts even within one process): every kind of run
+    fails with one line naming that run's pid, and touches nothing."""
+    fcntl = pytest.importorskip("fcntl")
+    out, partial, progress = tmp_path / "t.npy", tmp_path / "t.npy.partial", tmp_path / "t.npy.progress"
+    partial.write_bytes(b"the other run's chunks")
+    progress.write_text(json.dumps({"pid": 4242, "command": "he_normal"}))
+    no_fill(monkeypatch)
+    with open(partial, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-q", "-o", out, *flags)
+    assert code == 1 and f"{partial} is being written by another fastinit run (pid 4242: he_normal)" in err
+    assert partial.read_bytes() == b"the other run's chunks"
+    assert json.loads(progress.read_text()) == {"pid": 4242, "command": "he_normal"}
+    assert sorted(os.listdir(tmp_path)) == ["t.npy.partial", "t.npy.progress"]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs POSIX job control signals")
+def test_two_real_runs_on_one_output(tmp_path):
+    """A first process writes a 32 MiB table in 1 MiB chunks; once its
+    progress record exists it is stopped (SIGSTOP: it cannot finish while the
+    others run, no timing involved). Second runs with --force, --resume or
+    neither fail at once naming its pid; continued, the first finishes and
+    the file is its table alone."""
+    out, progress = tmp_path / "t.npy", tmp_path / "t.npy.progress"
+    base = [sys.executable, "-m", "fastinit", "generate", "uniform", "--shape", "2048,4096", "--chunk-mb", "1", "-q",
+            "-o", str(out)]
+    first = subprocess.Popen(base + ["--seed", "1"], stderr=subprocess.PIPE, text=True)
+    try:
+        while not progress.exists():
+            assert first.poll() is None, first.stderr.read()
+        os.kill(first.pid, signal.SIGSTOP)
+        assert not out.exists()  # stopped while writing
+        for flags in ([], ["--force"], ["--resume"]):
+            second = subprocess.run(base + ["--seed", "2"] + flags, capture_output=True, text=True, timeout=60)
+            assert second.returncode == 1, second
+            assert second.stderr.count("\n") == 1 and f"(pid {first.pid}: uniform)" in second.stderr, second.stderr
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        assert first.wait(timeout=120) == 0, first.stderr.read()
+    np.testing.assert_array_equal(np.load(out), fastinit.uniform((2048, 4096), 1))
+    assert os.listdir(tmp_path) == ["t.npy"]
+
+
+@pytest.mark.parametrize("flags", [[], ["--force"]])
+def test_directory_output_is_refused_before_generating(tmp_path, monkeypatch, capsys, flags):
+    target = tmp_path / "d"
+    target.mkdir()
+    no_fill(monkeypatch)
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", target, *flags)
+    assert code == 2 and f"{target} is a directory" in err
+    assert os.listdir(tmp_path) == ["d"] and os.listdir(target) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("flags", [[], ["--force"]])
+def test_fifo_and_device_outputs_are_refused(tmp_path, monkeypatch, capsys, flags):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    device = tmp_path / "null"
+    device.symlink_to(os.devnull)  # a link to a device: refused as the device itself
+    no_fill(monkeypatch)
+    for path, named in ((fifo, fifo), (device, os.devnull)):
+        code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", path, *flags)
+        assert code == 2 and f"{named} is not a regular file" in err
+    assert sorted(os.listdir(tmp_path)) == ["fifo", "null"]
+
+
+def test_unwritable_directory_with_force_is_refused_before_generating(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "t.npy"
+    out.write_bytes(b"old")
+    real_open = os.open
+
+    def refused(path, flags, *a, **k):  # creating files is refused there (a read-only directory)
+        if str(path).startswith(str(tmp_path)) and flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", refused)
+    no_fill(monkeypatch)
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "--force", "-o", out)
+    assert code == 1 and f"{out}.partial: Permission denied" in err
+    assert os.listdir(tmp_path) == ["t.npy"] and out.read_bytes() == b"old"
+
+
+def test_chunk_size_is_capped_at_the_table(tmp_path):
+    """--chunk-mb far above the table (a petabyte for 9 elements) allocates the table's size, not the chunk's."""
+    out = tmp_path / "t.npy"
+    assert run_cli("generate", "he_normal", "--shape", "3,3", "--seed", 0, "--chunk-mb", 2**30, "-q", "-o", out) == 0
+    np.testing.assert_array_equal(np.load(out), fastinit.he_normal((3, 3), 0))
+    table = cli.Table(cli.build_parser().parse_args(["generate", "he_normal", "--shape", "3,3", "--seed", "0",
+                                                     "-o", "x"]), None)
+    assert table.chunk_bytes(2**30) == 9 * 4 and table.chunk_bytes(1) == 9 * 4
+
+
+def test_symbolic_link_output_is_written_through(tmp_path, capsys):
+    """As numpy.save: the file a link points to gets the table, the link stays;
+    an existing target still needs --force; a dangling link's target is created."""
+    data = tmp_path / "data"
+    data.mkdir()
+    target, link = data / "t.npy", tmp_path / "link.npy"
+    link.symlink_to(os.path.join("data", "t.npy"))  # relative, dangling
+    assert run_cli("generate", "he_normal", "--shape", "10,4", "--seed", 0, "-q", "-o", link) == 0
+    assert link.is_symlink() and os.listdir(data) == ["t.npy"]
+    np.testing.assert_array_equal(np.load(target), fastinit.he_normal((10, 4), 0))
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 1, "-q", "-o", link)
+    assert code == 2 and f"{target} exists" in err
+    assert run_cli("generate", "he_normal", "--shape", "10,4", "--seed", 1, "-q", "--force", "-o", link) == 0
+    assert link.is_symlink() and sorted(os.listdir(tmp_path)) == ["data", "link.npy"] and os.listdir(data) == ["t.npy"]
+    np.testing.assert_array_equal(np.load(link), fastinit.he_normal((10, 4), 1))
+
+
+def test_symbolic_link_loop_is_one_line(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    code, err = fails(capsys, "generate", "he_normal", "--shape", "10,4", "--seed", 0, "-o", a)
+    assert code == 2 and "too many levels of symbolic links" in err
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
+
+
+def test_lock_on_a_file_renamed_into_place_is_retried(tmp_path, monkeypatch):
+    """The other run renames its finished partial file into place between
+    our open and our lock: the lock we got is on the finished table, so the
+    run starts again on a new partial file (--force: then replaces the table)."""
+    fcntl = pytest.importorskip("fcntl")
+    out, partial = tmp_path / "t.npy", tmp_path / "t.npy.partial"
+    partial.write_bytes(b"the other run's table")
+    real_flock = fcntl.flock
+    renamed = []
+
+    def flock(fd, op):
+        if not renamed:
+            renamed.append(os.replace(partial, out))  # the other run finishes
+        return real_flock(fd, op)
+
+    monkeypatch.setattr(cli.fcntl, "flock", flock)
+    assert run_cli("generate", "he_normal", "--shape", "10,4", "--seed", 0, "-q", "--force", "-o", out) == 0
+    np.testing.assert_array_equal(np.load(out), fastinit.he_normal((10, 4), 0))
+    assert os.listdir(tmp_path) == ["t.npy"]
