@@ -578,7 +578,7 @@ def no_fill(monkeypatch):
     """Make any chunk fill fail the test: a refusal must come before generating."""
     def fill(self, out, box):
         raise AssertionError("generated before refusing")
-    monkeypatch.setattr(cli.Table, "fill", fill)
+    monkeypatch.setattr(cli.Table, "write_box", fill)
 
 
 @pytest.mark.parametrize("flags", [[], ["--force"], ["--resume"]])
