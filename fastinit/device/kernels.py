@@ -72,9 +72,9 @@ FAR_SHIFT_F32 = tl.constexpr(K.NDTRI_FAR_SHIFT_F32)
 FAR_SHIFT_F64 = tl.constexpr(K.NDTRI_FAR_SHIFT_F64)
 
 # output kinds of the float32 kernels
-NATIVE: tl.constexpr = 0
-F16: tl.constexpr = 1
-BF16: tl.constexpr = 2
+NATIVE = tl.constexpr(0)
+F16 = tl.constexpr(1)
+BF16 = tl.constexpr(2)
 
 
 # ---------------------------------------------------------------- helpers

@@ -15,22 +15,27 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import struct
 
 import torch
 
 from . import kernels
 
-# Philox counters per program: 4096 32-bit outputs (2048 float64 ones)
+# Philox counters per program: 4096 32-bit outputs (2048 float64 ones). The
+# interpreter runs a program's lanes as NumPy arrays, used or not, at a cost
+# per operation: there a tile is the run's counters rounded up to a power of
+# two, at most INTERPRETER_BLOCK (the values never depend on it).
 BLOCK = 1024
+INTERPRETER_BLOCK = 1024
 NUM_WARPS = 4
 # no floating-point contraction: an fma rounds once where the C core rounds twice
 COMPILE_OPTIONS = dict(enable_fp_fusion=False)
 # outer axes the kernels index (after merging), besides the run
 OUTER_AXES = 3
 
-# the float32 kernels' output kinds (kernels.F16, kernels.BF16)
-_HALF = {torch.float16: 1, torch.bfloat16: 2}
+# the float32 kernels' output kinds
+_HALF = {torch.float16: kernels.F16.value, torch.bfloat16: kernels.BF16.value}
 KERNELS = {"bits": kernels.bits_kernel, "uniform": kernels.uniform_kernel, "normal": kernels.normal_kernel,
            "truncnormal": kernels.truncnormal_kernel}
 # each kernel's float parameters, in its argument order
@@ -51,9 +56,13 @@ def _bits(x: float, f64: bool) -> int:
     return struct.unpack("<q", struct.pack("<d", x))[0] if f64 else struct.unpack("<i", struct.pack("<f", x))[0]
 
 
-def specialization(kernel: str, dtype: torch.dtype, has_rows: bool) -> dict:
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+def specialization(kernel: str, dtype: torch.dtype, has_rows: bool, block: int = BLOCK) -> dict:
     """The constexprs of the kernel that fills a tensor of dtype."""
-    c = dict(HAS_ROWS=has_rows, BLOCK=BLOCK)
+    c = dict(HAS_ROWS=has_rows, BLOCK=block)
     if kernel != "bits":
         c.update(F64=dtype == torch.float64, HALF=_HALF.get(dtype, 0))
     return c
@@ -135,9 +144,11 @@ def fill(out: torch.Tensor, core: tuple, seed: int, stream: int, *, shape: tuple
     outer = outer[:1] + [[1, 0, 0]] * (OUTER_AXES - len(outer)) + outer[1:]
     (n0, l0, d0), (n1, l1, d1), (n2, l2, d2) = outer
     # counters a run can touch: its lane groups plus a partial one at an end
-    tiles_per_run = -(-((run_len + per_group - 1) // per_group + 1) * 16 // BLOCK)
+    run_counters = ((run_len + per_group - 1) // per_group + 1) * 16
+    block_counters = min(INTERPRETER_BLOCK, 1 << (run_counters - 1).bit_length()) if _interpreting() else BLOCK
+    tiles_per_run = -(-run_counters // block_counters)
     grid = (n0 * n1 * n2 * tiles_per_run,)
-    constexprs = specialization(kernel, dtype, rows_in_kernel)
+    constexprs = specialization(kernel, dtype, rows_in_kernel, block_counters)
     for index in itertools.product(*(range(n) for n, _, _ in extra)):
         offset, dest0 = base, 0
         for axis, (i, (_, ls, ds)) in enumerate(zip(index, extra)):
