@@ -78,6 +78,13 @@ class Mutant(NamedTuple):
 CLI_TESTS = "tests/test_cli.py::"
 
 MUTANTS = [
+    Mutant("device-fp-fusion", "device kernels compile without fma contraction (PTX audit)",
+           "fastinit/device/launch.py", "COMPILE_OPTIONS = dict(enable_fp_fusion=False)",
+           "COMPILE_OPTIONS = dict(enable_fp_fusion=True)",
+           ("tests/test_device.py::test_ptx_has_no_fused_or_approximate_instruction",)),
+    Mutant("device-constant-last-bit", "device kernels' polynomial constants are the C literals",
+           "fastinit/device/constants.py", "    0x3eaaaaaa)", "    0x3eaaaaab)",
+           ("tests/test_device_constants.py",)),
     Mutant("kernel_for-best-path", "every ISA path equals scalar (forcing a path runs it)",
            "fastinit/src/fill.c", "fi_isa isa = fi_get_isa();", "fi_isa isa = fi_best_isa();",
            ("tests/test_isa.py::test_forced_path_is_used",)),
