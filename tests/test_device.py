@@ -24,7 +24,7 @@ pytest.importorskip("triton")
 import fastinit  # noqa: E402
 from fastinit import _spec  # noqa: E402
 from fastinit.device import launch  # noqa: E402
-from api_cases import as_bytes, dtype_named, generate  # noqa: E402
+from support.api_cases import as_bytes, dtype_named, generate  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
