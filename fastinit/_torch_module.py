@@ -338,7 +338,7 @@ class _Routing(TorchFunctionMode):
         self.routed_trunc = set()  # ids of tensors whose trunc_normal_ fastinit already filled
         self.module = None
         self.owners = dict(owners or {})  # parameter name -> the module that owns it
-        self.written = set()  # names of the parameters written in the pass
+        self.written = set()  # names of the parameters and buffers written in the pass, skipped writes too
         self.selections = {}  # id(stand-in) -> (stand-in, _Selection) of indexed DTensor parameters
 
     def _foreign(self, name):
@@ -351,13 +351,15 @@ class _Routing(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if isinstance(out := kwargs.get("out"), torch.Tensor) and (hit := self.names.find(out)) is not None:
+            self.written.add(hit[0])  # torch.eye(..., out=p.data): eye_ of a .data, which no version counter sees
         if (held := self.selections.get(id(args[0]) if args else None)) is not None and held[0] is args[0] \
                 and (func is torch.Tensor.__getitem__ or func.__name__ == "__setitem__"):
             raise NotImplementedError(f"an index of an index of the sharded parameter {held[1].name!r}: "
                                       f"index it once (weight[i, j], not weight[i][j])")
         if func is torch.Tensor.__getitem__ and isinstance(args[0], DTensor):
             return self._index(func, args, kwargs)
-        if (out := kwargs.get("out")) is not None and getattr(func, "__name__", "") in _RANDOM_FUNCTIONS:
+        if out is not None and getattr(func, "__name__", "") in _RANDOM_FUNCTIONS:
             self._refuse(func, out, f"torch.{func.__name__}(..., out=)")
         if not _writes(func):
             return func(*args, **kwargs)
@@ -601,6 +603,38 @@ def _check_reparametrized(module, skip):
                 f"parametrizing), or pass it in skip= and set it yourself")
 
 
+def _holders(module):
+    """{id(tensor): [modules registering it directly]} for every parameter and buffer."""
+    holders = {}
+    for _, sub in module.named_modules(remove_duplicate=False):
+        for tensor in [*sub._parameters.values(), *sub._buffers.values()]:
+            if tensor is not None:
+                holders.setdefault(id(tensor), []).append(sub)
+    return holders
+
+
+def _check_every_tensor_written(module, names, written, versions, has_init, skip):
+    """After an init_module pass: a parameter or buffer registered by a
+    module whose init code ran (``has_init(module)``) and that nothing in
+    the pass wrote (no write the routing saw, no change of its version
+    counter) holds whatever memory it had, uninitialized after ``to_empty``:
+    an error naming it. Tensors of modules with no init code (values set
+    in a constructor) are left as they are."""
+    holders = _holders(module)
+    missing = []
+    for entries in names.by_storage.values():
+        for name, tensor in entries:
+            if name in skip or name in written or _local(tensor)._version != versions[id(tensor)]:
+                continue
+            if any(has_init(sub) for sub in holders.get(id(tensor), ())):
+                missing.append(name)
+    if missing:
+        raise ValueError(
+            f"parameters or buffers {sorted(missing)} are never written by their module's init code: after "
+            f"to_empty they hold uninitialized memory; initialize them in reset_parameters() (or init_fn), or "
+            f"pass them in skip= and set them yourself")
+
+
 def init_module(module, seed, *, init_fn=None, skip=()):
     """Initialize module with its own init code, every random fill from
     fastinit, and return it.
@@ -665,7 +699,9 @@ def init_module(module, seed, *, init_fn=None, skip=()):
     _check_reparametrized(module, skip)
     if init_fn is None:
         _check_every_parameter_has_an_init(module)
-    routing = _Routing(seed, _Names(module), skip, _tie_owners(module))
+    names = _Names(module)
+    versions = {id(t): _local(t)._version for entries in names.by_storage.values() for _, t in entries}
+    routing = _Routing(seed, names, skip, _tie_owners(module))
     with routing, torch.no_grad():
         for _, sub in _children_first(module):
             routing.module = sub
@@ -673,6 +709,8 @@ def init_module(module, seed, *, init_fn=None, skip=()):
                 init_fn(sub)
             elif (reset := _reset_method(sub)) is not None:
                 reset()
+    has_init = (lambda sub: True) if init_fn is not None else (lambda sub: _reset_method(sub) is not None)
+    _check_every_tensor_written(module, names, routing.written, versions, has_init, skip)
     _finished(module)
     return module
 

@@ -158,6 +158,73 @@ def test_parametrized_modules_are_refused_naming_the_parameter(wrap, name):
             wrap(nn.Linear(4, 4)) if name != "weight_g" else nn.utils.weight_norm(nn.Linear(4, 4))
 
 
+class _Forgetful(nn.Module):
+    """A module whose reset_parameters forgets its bias and its buffer."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(3, 4))
+        self.bias = nn.Parameter(torch.empty(3))
+        self.register_buffer("scale", torch.ones(3))
+
+    def reset_parameters(self):
+        nn.init.normal_(self.weight)
+
+
+def test_a_tensor_its_modules_init_never_writes_is_an_error():
+    with pytest.raises(ValueError, match=r"\['0.bias', '0.scale'\] are never written"):
+        fi.init_module(nn.Sequential(_Forgetful()), seed=0)
+    with torch.device("meta"):
+        lazy = nn.Sequential(_Forgetful())
+    lazy.to_empty(device="cpu")  # uninitialized memory: an error, never returned as values
+    with pytest.raises(ValueError, match="'0.bias'"):
+        fi.init_module(lazy, seed=0)
+    m = fi.init_module(nn.Sequential(_Forgetful()), seed=0, skip=["0.bias", "0.scale"])  # set by the caller
+    assert (m[0].scale == 1).all()
+    # init_fn is every module's init code: it must write them too
+    with pytest.raises(ValueError, match=r"\['0.bias', '0.scale'\]"):
+        fi.init_module(nn.Sequential(_Forgetful()), seed=0, init_fn=lambda sub: getattr(sub, "reset_parameters",
+                                                                                       lambda: None)())
+
+
+def test_buffers_written_by_their_modules_init_and_writes_fastinit_does_not_route_count():
+    with torch.device("meta"):
+        lazy = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+    lazy.to_empty(device="cpu")
+    fi.init_module(lazy, seed=0)  # BatchNorm's reset writes its running stats
+    assert (lazy[1].running_mean == 0).all() and (lazy[1].running_var == 1).all()
+    assert int(lazy[1].num_batches_tracked) == 0
+
+    class Writes(nn.Module):  # writes the routing sees (.data, eye_'s out=) and ones it does not (fastinit's own)
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.c = (nn.Parameter(torch.empty(3, 3)) for _ in range(3))
+
+        def reset_parameters(self):
+            self.a.data.zero_()
+            nn.init.eye_(self.b.data)  # torch.eye(out=), on a .data
+            fi.normal_(self.c, seed=5)
+    m = fi.init_module(Writes(), seed=0)
+    assert (m.a == 0).all() and torch.equal(m.b, torch.eye(3))
+    assert torch.equal(m.c, fi.normal_(torch.empty(3, 3), seed=5))
+
+    class SetInConstructor(nn.Module):  # no init code of its own: its values are the constructor's
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("table", torch.arange(4.0))
+            self.w = nn.Parameter(torch.full((2,), 3.0))
+
+    class Parent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner, self.out = SetInConstructor(), nn.Linear(2, 2)
+
+        def reset_parameters(self):
+            pass
+    m = fi.init_module(Parent(), seed=0)
+    assert torch.equal(m.inner.table, torch.arange(4.0)) and (m.inner.w == 3).all()
+
+
 def test_unmaterialized_lazy_modules_are_skipped_as_pytorch_skips_them():
     net = nn.Sequential(nn.LazyLinear(3), nn.Linear(3, 2))
     fi.init_module(net, seed=0)
