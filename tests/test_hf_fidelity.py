@@ -1,6 +1,6 @@
 """Hugging Face fidelity: tiny models of several architectures (encoder,
 decoder, encoder-decoder, vision, mixture of experts; tied and untied) built
-from local configs (no download). With ``init_module(m, s,
+from local configs (no download): ten of them. With ``init_module(m, s,
 init_fn=m._init_weights)`` every parameter Hugging Face sets to a constant is
 bit-equal to Hugging Face's own init, every random one has its distribution
 (two-sample KS against Hugging Face's values, fixed seeds), padding rows are
@@ -36,6 +36,13 @@ MODELS = {
                                                                    **SMALL)),
     "mixtral (mixture of experts)": lambda: T.MixtralForCausalLM(T.MixtralConfig(
         vocab_size=120, num_key_value_heads=1, num_local_experts=4, num_experts_per_tok=2, **SMALL)),
+    "qwen2 (decoder, tied)": lambda: T.Qwen2ForCausalLM(T.Qwen2Config(
+        vocab_size=120, num_key_value_heads=1, tie_word_embeddings=True, pad_token_id=0, **SMALL)),
+    "qwen2-moe (mixture of experts, shared expert)": lambda: T.Qwen2MoeForCausalLM(T.Qwen2MoeConfig(
+        vocab_size=120, num_key_value_heads=1, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16,
+        shared_expert_intermediate_size=24, **SMALL)),
+    "resnet (vision, convolutions, batch norm)": lambda: T.ResNetForImageClassification(T.ResNetConfig(
+        embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1], num_labels=5)),
 }
 
 
@@ -69,6 +76,9 @@ def test_hugging_face_init_through_fastinit(arch):
             assert torch.equal(got, want), name
         elif want.numel() >= 50:
             assert stats.ks_2samp(got.double().numpy(), want.double().numpy()).pvalue > KS_P_MIN, name
+    theirs_buffers = dict(theirs.named_buffers())
+    for name, b in ours.named_buffers():  # running stats, position ids, rotary frequencies: Hugging Face's
+        assert torch.equal(b, theirs_buffers[name]), name
     for weight, idx in _padding(ours):
         assert (weight[idx] == 0).all()
     # ties: the same tensors shared as in Hugging Face's model
@@ -86,7 +96,8 @@ def test_hugging_face_init_through_fastinit(arch):
     lazy.tie_weights()
     fi.init_module(lazy, SEED, init_fn=lazy._init_weights)
     assert shared(lazy) == shared(theirs)
-    lazy_params = dict(lazy.named_parameters(remove_duplicate=False))
-    for name, p in ours.named_parameters(remove_duplicate=False):
-        assert torch.equal(p, dict(again.named_parameters(remove_duplicate=False))[name]), name
-        assert torch.equal(p, lazy_params[name]), name
+    lazy_tensors = dict(lazy.named_parameters(remove_duplicate=False), **dict(lazy.named_buffers()))
+    again_tensors = dict(again.named_parameters(remove_duplicate=False), **dict(again.named_buffers()))
+    for name, p in [*ours.named_parameters(remove_duplicate=False), *ours.named_buffers()]:
+        assert torch.equal(p, again_tensors[name]), name
+        assert torch.equal(p, lazy_tensors[name]), name
