@@ -673,7 +673,12 @@ def init_module(module, seed, *, init_fn=None, skip=()):
     ``weight.data[i].zero_()``, ``weight[i] = 0``) land in the local shards.
     Parametrized tensors (``parametrize``, ``weight_norm``, pruning) raise
     ValueError naming the parameter unless skipped: initialize before
-    parametrizing, as eager code does. Random writes fastinit cannot place
+    parametrizing, as eager code does. After the pass, a parameter or
+    buffer registered by a module whose init code ran (a reset method, or
+    any module when ``init_fn`` is given) that the pass never wrote raises
+    ValueError naming it, unless skipped: after ``to_empty`` it would hold
+    uninitialized memory. Tensors of modules with no init code of their own
+    keep their constructor's values. Random writes fastinit cannot place
     (``torch.rand(..., out=p)``, ``random_``, ``sparse_``, a view straddling
     two parameters of one storage) raise NotImplementedError naming the
     parameter. A ``torch.compile``d module gets the plain module's streams.
