@@ -25,6 +25,11 @@ def is_int(x) -> bool:
 def check_shape(shape) -> tuple:
     """An int, a sequence of ints >= 0 or a 1-D integer NumPy array, as a
     tuple of Python ints."""
+    if type(shape) is tuple and all(type(d) is int and d >= 0 for d in shape):
+        # the common case, already canonical: only the size limits are left
+        if len(shape) < 2 or math.prod(shape) <= MAX_ELEMENTS:
+            if not shape or max(shape) <= MAX_ELEMENTS:
+                return shape
     if is_int(shape):
         dims = (shape,)
     elif isinstance(shape, (tuple, list)):
@@ -246,6 +251,9 @@ def check_out(out, shape: tuple, dtype: np.dtype):
 def as_float(name: str, value, *, positive=False, nonnegative=False, finite=True) -> float:
     """A real number (not bool, NumPy scalars alike) as a float: finite, or
     with ``finite=False`` possibly infinite (never nan); optionally > 0 or >= 0."""
+    if type(value) is float and math.isfinite(value) and (value > 0 or not positive and
+                                                           (value == 0 or not nonnegative)):
+        return value  # the common case: a plain finite float that passes
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number{'' if finite else ' (inf allowed)'}, "
                         f"got {type(value).__name__} {value!r}")

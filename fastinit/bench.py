@@ -234,6 +234,33 @@ def hot_cases():
     ]
 
 
+FIRST_CALL_INITIALIZERS = ("he_normal", "glorot_uniform", "normal", "uniform", "truncated_normal")
+
+
+def first_call_overheads(calls=1000) -> dict:
+    """{initializer: (median us of a first call, median us of its bare
+    fill)}: each call of a shape never used before, (a, b, 1) near 64x64
+    float32 (plain arguments), timed against the bare C fill of a request
+    for the same number of elements prepared beforehand, the two alternating."""
+    result = {}
+    for n, name in enumerate(FIRST_CALL_INITIALIZERS):
+        fn = getattr(fastinit, name)
+        # axes 0..1 distinct per call; the third axis (n + 1) per initializer keeps every shape new
+        shapes = [(32 + i % 64, 32 + i // 64, n + 1) for i in range(calls)]
+        requests = [prepare(name, (a, b * c), dtype=np.float32).request() for a, b, c in shapes]
+        outs = [r.run(SEED, 0) for r in requests]
+        t_call, t_fill = [], []
+        for shape, request, out in zip(shapes, requests, outs):
+            t0 = time.perf_counter()
+            fn(shape, SEED)
+            t1 = time.perf_counter()
+            request.run(SEED, 0, out)
+            t_call.append(t1 - t0)
+            t_fill.append(time.perf_counter() - t1)
+        result[name] = (statistics.median(t_call) * 1e6, statistics.median(t_fill) * 1e6)
+    return result
+
+
 def _alternating(fns, rounds: int, calls: int) -> list:
     """Median seconds per call of each fn, timed in alternation (calls per
     round each) so that load on the machine hits all of them alike."""
@@ -264,6 +291,10 @@ def run_hot_path(rounds=31, calls=200, file=None):
         mark = "" if target is None else f"<= {target:.1f}"
         print(f"{label:42s} {t_call * 1e6:8.2f} {t_fill * 1e6:8.2f} {overhead:9.2f} {mark:>7s}", file=file)
         rows.append((label, t_call, t_fill))
+    for name, (t_call, t_fill) in first_call_overheads().items():
+        label = f"{name}(new shape each call, seed)"
+        print(f"{label:42s} {t_call:8.2f} {t_fill:8.2f} {t_call - t_fill:9.2f} {'<= 10.0':>7s}", file=file)
+        rows.append((label, t_call * 1e-6, t_fill * 1e-6))
     t_fast, t_numpy = _alternating([hot_cases()[0][1], numpy_call], rounds, calls // 4)
     print(f"he_normal((64, 64), seed) {t_fast * 1e6:.2f} us vs NumPy default_rng(seed).standard_normal * std "
           f"{t_numpy * 1e6:.2f} us: {t_numpy / t_fast:.1f}x (target >= 5x)", file=file)

@@ -52,6 +52,10 @@ def compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=(), layout=None):
     (144, 96)
     """
     shape = check_shape(shape)
+    if (layout is None and len(shape) >= 2 and type(in_axis) is int and in_axis == -2
+            and type(out_axis) is int and out_axis == -1 and type(batch_axis) is tuple and not batch_axis):
+        receptive = math.prod(shape[:-2])  # the default axes: (..., in, out)
+        return shape[-2] * receptive, shape[-1] * receptive
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be None or 'torch', got {layout!r}")
     if layout == "torch":
