@@ -254,11 +254,16 @@ def _named_sharding(sharding, traced: bool):
     return jax.sharding.NamedSharding(mesh, sharding)
 
 
-def _factory(make, default_dtype):
+def _factory(make, default_dtype, fans=False):
     """init(key, shape, dtype, out_sharding) over make(shape, seed, *, stream,
-    dtype, index), a fastinit NumPy initializer with its parameters bound."""
+    dtype, index), a fastinit NumPy initializer with its parameters bound;
+    with ``fans``, a shape of fewer than 2 axes is refused, as JAX refuses
+    to compute its fans."""
     def init(key, shape, dtype=default_dtype, out_sharding=None):
         shape = _checks.check_shape(shape)
+        if fans and len(shape) < 2:
+            raise ValueError(f"shape must have at least 2 axes to compute fans (as jax.nn.initializers), "
+                             f"got {len(shape)}-dimensional shape {shape}")
         dtype = _dtype(dtype)
         data = _key_data(key)
         if isinstance(data, jax.core.Tracer):
@@ -286,7 +291,8 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     (3, 3, 16, 32)
     """
     return _factory(functools.partial(fastinit.variance_scaling, scale=scale, mode=mode, distribution=distribution,
-                                      in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis), dtype)
+                                      in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis), dtype,
+                    fans=True)
 
 
 def _scaled_family(entry: _spec.Initializer):
@@ -298,7 +304,7 @@ def _scaled_family(entry: _spec.Initializer):
 
     def factory(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
         return _factory(functools.partial(numpy_fn, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
-                                          **extra), dtype)
+                                          **extra), dtype, fans=True)
 
     factory.__name__ = factory.__qualname__ = entry.jax
     factory.__doc__ = (f"``jax.nn.initializers.{entry.jax}``: ``init(key, shape)`` equals "

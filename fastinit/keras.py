@@ -83,6 +83,13 @@ def _to_tensor(make, seed, shape, dtype, layout):
     return keras.ops.convert_to_tensor(make(shape, seed, dtype=dtype), dtype=dtype)
 
 
+def _constant(value, initializer, shape, dtype, layout):
+    """The constant ``value`` (a normal of std 0: the value rounded to the
+    dtype), where Keras' degenerate parameters give it."""
+    make = functools.partial(fastinit.normal, mean=value, std=0.0)
+    return _to_tensor(make, _seed(initializer), shape, dtype, layout)
+
+
 def _concrete(layout):
     """A Keras layout (a TensorLayout, or the NamedSharding over the abstract
     mesh that Keras' JAX variables pass inside ``jax.set_mesh``) as a
@@ -143,9 +150,12 @@ class RandomNormal(keras.initializers.RandomNormal):
 
 @register
 class RandomUniform(keras.initializers.RandomUniform):
-    """``keras.initializers.RandomUniform``: ``fastinit.uniform(shape, seed, minval, maxval)``."""
+    """``keras.initializers.RandomUniform``: ``fastinit.uniform(shape, seed, minval, maxval)``;
+    ``minval == maxval`` is that constant, as in Keras."""
 
     def __call__(self, shape, dtype=None, layout=None):
+        if self.minval == self.maxval:
+            return _constant(self.minval, self, shape, dtype, layout)
         make = functools.partial(fastinit.uniform, low=self.minval, high=self.maxval)
         return _to_tensor(make, _seed(self), shape, dtype, layout)
 
@@ -154,9 +164,12 @@ class RandomUniform(keras.initializers.RandomUniform):
 class TruncatedNormal(keras.initializers.TruncatedNormal):
     """``keras.initializers.TruncatedNormal``: N(mean, stddev^2) cut at two
     standard deviations, ``fastinit.truncated_normal(shape, seed, mean,
-    stddev, mean - 2 * stddev, mean + 2 * stddev)``."""
+    stddev, mean - 2 * stddev, mean + 2 * stddev)``; ``stddev=0`` is the
+    constant ``mean``, as in Keras."""
 
     def __call__(self, shape, dtype=None, layout=None):
+        if self.stddev == 0:
+            return _constant(self.mean, self, shape, dtype, layout)
         make = functools.partial(fastinit.truncated_normal, mean=self.mean, std=self.stddev,
                                  a=self.mean - 2 * self.stddev, b=self.mean + 2 * self.stddev)
         return _to_tensor(make, _seed(self), shape, dtype, layout)

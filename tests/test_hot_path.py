@@ -139,3 +139,63 @@ def test_cache_is_bounded():
     for n in range(_core.MAX_REQUESTS + 10):
         F.normal(n % 97 + 1, 0, mean=float(n))
     assert sum(map(len, _core.REQUESTS.values())) <= _core.MAX_REQUESTS
+
+
+def _misaligned_f4(shape):
+    buf = np.zeros(int(np.prod(shape)) * 4 + 1, np.uint8)
+    return buf[1:].view(np.float32).reshape(shape)
+
+
+def _read_only(shape):
+    out = np.zeros(shape, np.float32)
+    out.setflags(write=False)
+    return out
+
+
+# every field of out= the cached request checks, each way off the warm-up's
+# (4, 4) native aligned C-contiguous writable float32 array
+OUT_VARIANTS = {
+    "right": lambda: np.zeros((4, 4), np.float32),
+    "dtype float64": lambda: np.zeros((4, 4), np.float64),
+    "dtype float16": lambda: np.zeros((4, 4), np.float16),
+    "dtype int32": lambda: np.zeros((4, 4), np.int32),
+    "byte order": lambda: np.zeros((4, 4), ">f4"),
+    "misaligned": lambda: _misaligned_f4((4, 4)),
+    "Fortran order": lambda: np.zeros((4, 4), np.float32, order="F"),
+    "strided": lambda: np.zeros((4, 8), np.float32)[:, ::2],
+    "negative strides": lambda: np.zeros((4, 4), np.float32)[::-1],
+    "read-only": lambda: _read_only((4, 4)),
+    "shape (4, 5)": lambda: np.zeros((4, 5), np.float32),
+    "shape (16,)": lambda: np.zeros(16, np.float32),
+    "shape (4, 4, 1)": lambda: np.zeros((4, 4, 1), np.float32),
+}
+DTYPE_SPELLINGS = {"None": None, "str": "float32", "type": np.float32, "np.dtype": np.dtype("float32")}
+
+
+def _outcome(call, make_out):
+    """(the error's type and message, or the returned bits) and out's bytes after the call."""
+    out = make_out()
+    try:
+        result = call(out)
+    except (TypeError, ValueError) as e:
+        return type(e), str(e), out.tobytes()
+    assert result is out
+    return result.dtype.str, result.shape, result.tobytes(), out.tobytes()
+
+
+@pytest.mark.parametrize("variant", list(OUT_VARIANTS))
+@pytest.mark.parametrize("spelling", list(DTYPE_SPELLINGS))
+def test_every_field_of_out_after_a_warm_up(spelling, variant, cold):
+    """After warm-up calls with out= and the dtype spelled each way, an out=
+    that differs in one field gets exactly the full path's error (type and
+    message, out untouched) or the full path's bits. Catches a cached check
+    that skips a field (e.g. the byte order after an explicit dtype)."""
+    dtype = DTYPE_SPELLINGS[spelling]
+
+    def call(out):
+        return F.he_normal((4, 4), 3, dtype=dtype, out=out)
+
+    full = cold(lambda: _outcome(call, OUT_VARIANTS[variant]))
+    for _ in range(2):
+        call(np.zeros((4, 4), np.float32))
+    assert _outcome(call, OUT_VARIANTS[variant]) == full

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import fastinit
+from fastinit import _core
 from support import philox_ref
 from support.api_cases import ADDRESSABLE, FLOAT_ADDRESSABLE, as_bytes, dtypes_of, generate
 
@@ -74,6 +75,42 @@ def test_bits_at_huge_index_match_reference(start, seed, stream):
     got = fastinit.bits(MAX_SHAPE, seed, stream, index=slice(start, start + 70))
     want = philox_ref.bits(seed, stream, start, 70).tolist()
     assert got.tolist() == want
+
+
+# Flat starts beyond 2**34 elements where the Philox counter n crosses 2**32
+# (n = 16 g + lane: element 2**34 of a 32-bit output, 2**33 of a float64 one)
+# and further out, each block straddling the crossing or a 2**k boundary.
+ACROSS_COUNTER_2_32 = {"bits": [2**34 - 40, 2**36 - 7, 2**62 + 9], "uniform_f32": [2**34 - 40, 2**40 - 3],
+                       "uniform_f64": [2**33 - 20, 2**34 - 5, 2**41 + 1]}
+
+
+@pytest.fixture(params=_core.supported_isas())
+def forced_isa(request):
+    """Every ISA path this CPU has, scalar included (the path non-x86 builds run)."""
+    before = _core.get_isa()
+    _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(before)
+
+
+@pytest.mark.parametrize("kind", list(ACROSS_COUNTER_2_32))
+@pytest.mark.parametrize("seed, stream", [(0, 0), (2**64 - 1, 2**64 - 1), (0x123456789, 2**40 + 7)])
+def test_huge_positions_match_reference_on_every_path(forced_isa, kind, seed, stream):
+    """Catches a path that keeps the counter or the position in 32 bits:
+    blocks beyond 2**34 elements, across counter 2**32, equal the
+    independent reference bit for bit on that path."""
+    n = 150
+    for start in ACROSS_COUNTER_2_32[kind]:
+        if kind == "bits":
+            got, want = fastinit.bits(MAX_SHAPE, seed, stream, index=slice(start, start + n)), \
+                philox_ref.bits(seed, stream, start, n)
+        else:
+            dtype = np.float32 if kind == "uniform_f32" else np.float64
+            got = fastinit.uniform(MAX_SHAPE, seed, -2.0, 3.0, stream=stream, dtype=dtype,
+                                   index=slice(start, start + n))
+            want = philox_ref.uniform(seed, stream, start, n, -2.0, 3.0, dtype)
+        assert _core.last_fill_info()["isa"] == forced_isa
+        assert got.tobytes() == want.astype(got.dtype).tobytes(), (start, forced_isa)
 
 
 def _splits(a, n):

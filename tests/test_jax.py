@@ -104,6 +104,26 @@ def test_factory_equals_numpy_api(case):
     same(getattr(fj, name)(**kwargs)(rbg, shape), numpy_call(shape, *fj.seed_stream(rbg)))
 
 
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4)])
+@pytest.mark.parametrize("case", FACTORIES, ids=IDS)
+def test_raises_where_jax_raises(case, shape):
+    """0-d and 1-d shapes: a factory that needs fans (or a matrix) raises
+    where JAX's raises (ours a ValueError; JAX's is an IndexError for some
+    explicit axes), and returns an array of the shape where JAX's does;
+    eagerly and under jit."""
+    name, kwargs, _ = case
+
+    def outcome(init, refusal):
+        try:
+            return init(jax.random.key(3), shape).shape
+        except refusal:
+            return "raises"
+
+    theirs = outcome(getattr(jax.nn.initializers, name)(**kwargs), (ValueError, IndexError))
+    assert outcome(getattr(fj, name)(**kwargs), ValueError) == theirs
+    assert outcome(jax.jit(getattr(fj, name)(**kwargs), static_argnums=1), ValueError) == theirs
+
+
 def jax_parameter(name, kwargs, shape):
     """(kind, parameter) of jax.nn.initializers.<name>(**kwargs), from JAX's
     own fans (as tests/test_parity.py)."""

@@ -185,6 +185,46 @@ def test_truncated_normal_in_window_and_like_float64(dtype, mean, log_std, a, wi
     assert abs(x.std() - ref.std()) <= tolerance
 
 
+# ---- the extreme values themselves ----------------------------------------------
+
+SMALLEST_SUBNORMAL = {"float16": 2.0**-24, "bfloat16": 2.0**-133, "float32": 2.0**-149, "float64": 2.0**-1074}
+TOP_STEP = {"float16": 2.0**5, "bfloat16": 2.0**120, "float32": 2.0**104, "float64": 2.0**971}  # spacing below LARGEST
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_truncated_normal_produces_the_largest_finite_value(dtype):
+    """A flat window of the dtype's 5 largest values: every one of them, the
+    largest itself included, and nothing else (no inf: float16 rounding
+    65504 + a little used to give inf or a pile at 65504)."""
+    top = LARGEST[dtype]
+    x = fastinit.truncated_normal(10**4, 0, mean=top, std=top / 4, a=top - 4 * TOP_STEP[dtype], b=top,
+                                  dtype=dt(dtype)).astype(np.float64)
+    assert set(np.unique(x)) == {top - k * TOP_STEP[dtype] for k in range(5)}
+    assert 0.11 < np.mean(x == top) < 0.14  # half a step of the width 4 steps: 1/8
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("distribution", ["uniform", "truncated_normal", "truncated_normal_below", "normal"])
+def test_smallest_subnormal_is_produced_exactly(dtype, distribution):
+    """Windows hugging 0 (and a normal of std 2 subnormals) reach the smallest
+    subnormal exactly, in each dtype; every value is a whole number of
+    subnormals, finite, in the window (no flush to zero, no nan)."""
+    tiny = SMALLEST_SUBNORMAL[dtype]
+    n = 10**4
+    x = {"uniform": lambda: fastinit.uniform(n, 0, 0.0, 8 * tiny, dtype=dt(dtype)),
+         "truncated_normal": lambda: fastinit.truncated_normal(n, 0, 0.0, 1.0, 0.0, 8 * tiny, dtype=dt(dtype)),
+         "truncated_normal_below": lambda: fastinit.truncated_normal(n, 0, 0.0, 1.0, -8 * tiny, 0.0,
+                                                                     dtype=dt(dtype)),
+         "normal": lambda: fastinit.normal(n, 0, 0.0, 2 * tiny, dtype=dt(dtype))}[distribution]().astype(np.float64)
+    assert np.isfinite(x).all()
+    units = x / tiny
+    assert (units == np.round(units)).all() and np.abs(units).max() <= (8 if distribution != "normal" else 16)
+    assert (np.abs(x) == tiny).sum() > n // 20
+    if distribution != "normal":
+        assert (units >= (-8 if distribution == "truncated_normal_below" else 0)).all()
+        assert (units <= (0 if distribution == "truncated_normal_below" else 8)).all()
+
+
 # ---- integer arguments of any NumPy integer dtype ----------------------------
 
 INTEGER_DTYPES = sorted({np.dtype(c) for c in np.typecodes["AllInteger"]}, key=str)

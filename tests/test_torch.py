@@ -247,14 +247,30 @@ def _inplace_outcome(fill, tensor, in_inference_mode):
     return "filled", tensor.is_inference() or tensor._version > 0, grad_fn
 
 
+# every function of the module -> the torch.nn.init write it is checked
+# against (PyTorch has no LeCun: its kaiming with gain 1 is the same write)
+INPLACE_COUNTERPARTS = {name: getattr(nn.init, name) for name in fi.__all__[:8]}
+INPLACE_COUNTERPARTS.update(lecun_uniform_=lambda t: nn.init.kaiming_uniform_(t, nonlinearity="linear"),
+                            lecun_normal_=lambda t: nn.init.kaiming_normal_(t, nonlinearity="linear"))
+
+
+def _whole_block(name):
+    """fill_block of the function: the whole tensor as its own block."""
+    return lambda t: fi.fill_block(getattr(fi, name), t, tuple(t.shape), (0,) * t.dim(), seed=0)
+
+
 @pytest.mark.parametrize("case", list(_inplace_cases()))
-@pytest.mark.parametrize("name", ["normal_", "kaiming_uniform_", "orthogonal_"])
-def test_inplace_write_checks_equal_pytorch(name, case):
-    """Each write is a PyTorch in-place write: the same refusals (message
-    included), the version counter bumped and the same grad_fn afterwards as
-    torch.nn.init (its orthogonal_ bumps twice, once is enough)."""
-    ours = _inplace_outcome(lambda t: getattr(fi, name)(t, seed=0), *_inplace_cases()[case])
-    theirs = _inplace_outcome(getattr(nn.init, name), *_inplace_cases()[case])
+@pytest.mark.parametrize("through", ["direct", "fill_block"])
+@pytest.mark.parametrize("name", list(INPLACE_COUNTERPARTS))
+def test_inplace_write_checks_equal_pytorch(name, through, case):
+    """Each write, by every function and by fill_block of it, is a PyTorch
+    in-place write: the same refusals (message included: inference mode, a
+    view of a leaf, a multi-output view), the version counter bumped and the
+    same grad_fn afterwards as torch.nn.init (its orthogonal_ bumps twice,
+    once is enough)."""
+    fill = (lambda t: getattr(fi, name)(t, seed=0)) if through == "direct" else _whole_block(name)
+    ours = _inplace_outcome(fill, *_inplace_cases()[case])
+    theirs = _inplace_outcome(INPLACE_COUNTERPARTS[name], *_inplace_cases()[case])
     assert ours == theirs
 
 

@@ -128,6 +128,16 @@ def check_jax_layout():
     same(orthogonal.kernel, fastinit.orthogonal((16, 8), 3))
 
 
+def check_degenerate_parameters():
+    """Bounds that coincide and stddev 0 give Keras' own constants (no error)."""
+    for name, kwargs in (("RandomUniform", dict(minval=1.0, maxval=1.0)),
+                         ("TruncatedNormal", dict(mean=1.0, stddev=0.0)),
+                         ("TruncatedNormal", dict(mean=-0.3, stddev=0.0))):
+        for dtype in ("float32", "float16"):
+            theirs = fk.to_numpy(getattr(keras.initializers, name)(**kwargs, seed=5)((4, 3), dtype=dtype))
+            same(getattr(fk, name)(**kwargs, seed=5)((4, 3), dtype=dtype), theirs)
+
+
 def check_table_counterparts():
     """Every Keras counterpart in fastinit's table has its fastinit.keras class."""
     names = {cls.__name__ for cls, _, _ in keras_cases()}
@@ -138,7 +148,8 @@ def check_table_counterparts():
 
 def case_names(backend):
     """The cases a run on `backend` reports, in order."""
-    return (["counterparts"] + [f"values and seeds: {name}" for name in KERAS_NAMES] + ["saved model"]
+    return (["counterparts"] + [f"values and seeds: {name}" for name in KERAS_NAMES]
+            + ["degenerate parameters", "saved model"]
             + (["keras.distribution layout"] if backend == "jax" else []))
 
 
@@ -148,7 +159,8 @@ def main(backend, model_path, results_path):
     import keras
 
     import fastinit.keras as fk
-    run = {"counterparts": check_table_counterparts, "saved model": lambda: check_saved_model(model_path),
+    run = {"counterparts": check_table_counterparts, "degenerate parameters": check_degenerate_parameters,
+           "saved model": lambda: check_saved_model(model_path),
            "keras.distribution layout": check_jax_layout}
     results = {}
     for case in case_names(backend):
