@@ -101,21 +101,16 @@ def as_numpy(t: torch.Tensor, dtype: np.dtype) -> np.ndarray:
     return words(t.contiguous().cpu()).numpy().view(dtype)
 
 
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 # ---------------------------------------------------------------- (a) bits
 
 def golden_cases(small: bool):
     """(case, pinned sha256, prepared) for every golden case the device
     kernels make (all but the whole-array initializers); with small, the
-    first one of each kernel x dtype x row-id form. And the keys of the
-    pinned cases of those initializers that this environment cannot generate
-    (bfloat16 without ml_dtypes)."""
+    first one of each kernel x dtype x row-id form. Also how many there are
+    in all, and the keys of the pinned cases of those initializers that this
+    environment cannot generate (bfloat16 without ml_dtypes)."""
     pinned = make_golden.load()
-    cases, generated, seen = [], set(), set()
+    cases, generated, seen, total = [], set(), set(), 0
     for case in make_golden.current_cases():
         key = make_golden.case_key(case)
         generated.add(key)
@@ -126,17 +121,18 @@ def golden_cases(small: bool):
         options = {k: v for k, v in case["kwargs"].items() if k != "index"}
         prepared = prepare(case["initializer"], tuple(case["shape"]), dtype=case["dtype"], **options)
         form = (prepared.core[0], case["dtype"], "index" in case["kwargs"])
+        total += 1
         if small and form in seen:
             continue
         seen.add(form)
         cases.append((case, pinned[key]["sha256"], prepared))
     absent = [key for key, c in pinned.items() if key not in generated and c["initializer"] not in WHOLE_ARRAY]
-    return cases, absent
+    return cases, total, absent
 
 
 def check_golden(device, small: bool) -> int:
-    cases, absent = golden_cases(small)
-    print(f"\n(a) golden hashes on {device}: {len(cases)} cases"
+    cases, total, absent = golden_cases(small)
+    print(f"\n(a) golden hashes on {device}: {len(cases)} of the {total} cases the device kernels make"
           f"{' (--small: one per kernel x dtype x row-id form)' if small else ''}")
     bad = 0
     for case, want, prepared in cases:
