@@ -3,11 +3,18 @@ fastinit._torch_module: where a tensor's values go (a tensor, a DTensor's
 or ShardedTensor's local blocks, fill_block's block), one prepared call
 (fastinit._prepare) written into them, and the three plain distributions
 (uniform_, normal_, trunc_normal_) that init_module routes fills to. See
-fastinit.torch for the contract."""
+fastinit.torch for the contract.
+
+Two backends write a block (FASTINIT_TORCH_BACKEND, read on every call):
+the C core through a NumPy view or a copy_ (CPU tensors), and the device
+kernels (fastinit.device, Triton; imported on first use) straight into a
+CUDA tensor's memory, with the same bits."""
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
+import os
 import sys
 import warnings
 from typing import NamedTuple
@@ -80,6 +87,58 @@ def _check_key(generator, seed, stream) -> tuple:
         raise ValueError("pass either generator= or seed=, not both")
     stream = _checks.check_uint64("stream", stream)
     return (None if seed is None else _checks.check_uint64("seed", seed)), stream
+
+
+# ---------------------------------------------------------------- which backend writes
+
+BACKEND_VARIABLE = "FASTINIT_TORCH_BACKEND"
+BACKENDS = ("auto", "c", "triton")
+GPU_EXTRA = "pip install 'fastinit[gpu]'"
+_NOT_IMPORTED = object()
+_launch = _NOT_IMPORTED  # fastinit.device.launch once imported; None when Triton cannot be imported
+_warned_no_triton = False
+
+
+def _device_launch():
+    """fastinit.device.launch (which imports Triton), imported on first use;
+    None without Triton."""
+    global _launch
+    if _launch is _NOT_IMPORTED:
+        try:
+            from fastinit.device import launch
+        except ImportError:
+            launch = None
+        _launch = launch
+    return _launch
+
+
+def backend_for(device: torch.device) -> str:
+    """Which backend fills a tensor on ``device``: "c" (the C core on the
+    host) or "triton" (the device kernels), by FASTINIT_TORCH_BACKEND, read
+    on every call: ``auto`` (default) the device kernels for CUDA tensors, the C core
+    otherwise; ``c`` the C core always (CUDA tensors: generated on the host
+    and copied); ``triton`` the device kernels always (CPU tensors need
+    Triton's interpreter, TRITON_INTERPRET=1). Under ``auto`` without
+    Triton a CUDA tensor takes the C core, with one warning per process."""
+    global _warned_no_triton
+    choice = os.environ.get(BACKEND_VARIABLE, "auto")
+    if choice not in BACKENDS:
+        raise ValueError(f"{BACKEND_VARIABLE} must be one of {', '.join(BACKENDS)}, got {choice!r}")
+    if choice == "c" or (choice == "auto" and device.type != "cuda"):
+        return "c"
+    launch = _device_launch()
+    if launch is None:
+        if choice == "triton":
+            raise ImportError(f"{BACKEND_VARIABLE}=triton needs Triton: {GPU_EXTRA}")
+        if not _warned_no_triton:
+            _warned_no_triton = True
+            warnings.warn(f"fastinit.torch: Triton is not installed, so CUDA tensors are generated on the host "
+                          f"and copied in; for the device kernels: {GPU_EXTRA}", UserWarning, stacklevel=4)
+        return "c"
+    if device.type == "cpu" and not launch._interpreting():
+        raise ValueError(f"{BACKEND_VARIABLE}=triton on a CPU tensor needs Triton's interpreter: set "
+                         f"TRITON_INTERPRET=1 before Triton is imported")
+    return "triton"
 
 
 # ---------------------------------------------------------------- where the values go
@@ -222,23 +281,87 @@ def _write(local: torch.Tensor, produce, index, dtype: np.dtype, finish):
         finish(local)
 
 
-def _write_block(block: _Block, shape: tuple, produce, dtype: np.dtype, finish):
-    """Fill block.local with the global tensor at block.indices: one core call
-    for a box (Shard, Replicate), or for rows in any order over whole other
-    dims (FSDP2's strided dim-0 shards); else one per box of runs."""
+def _non_overlapping(t: torch.Tensor) -> bool:
+    """Whether no two elements of t share memory (a sufficient test: each
+    axis, by increasing stride, steps past all the inner axes reach)."""
+    reach = 0
+    for size, stride in sorted(((n, s) for n, s in zip(t.shape, t.stride()) if n > 1), key=lambda a: a[1]):
+        if stride <= reach:
+            return False
+        reach += (size - 1) * stride
+    return True
+
+
+def _device_direct(local: torch.Tensor) -> bool:
+    """Whether the device kernels can write local's memory in place (any
+    strides); else they write a temporary that copy_ writes in, so PyTorch
+    makes its own checks (overlapping memory, subclasses)."""
+    return (type(local) in (torch.Tensor, nn.Parameter) and not local.is_conj() and not local.is_neg()
+            and _non_overlapping(local))
+
+
+def _box(index) -> dict:
+    """launch.fill's block arguments for an index of _write_block."""
+    if index is None:
+        return {}
+    if isinstance(index, list):
+        return dict(rows=index)
+    return dict(box=tuple((s.start, s.stop) for s in index))
+
+
+def _write_on_device(local: torch.Tensor, launch, core, key: tuple, shape: tuple, index, finish):
+    """local = the block index of the global tensor, written by the device
+    kernels into local (the write announced beforehand) or, when not
+    _device_direct, into a device temporary copied in."""
+    out = local if _device_direct(local) else torch.empty(local.shape, dtype=local.dtype, device=local.device)
+    if not shape:  # a 0-d tensor: the one element of shape (1,)
+        launch.fill(out.view(1), core, *key, shape=(1,))
+    else:
+        launch.fill(out, core, *key, shape=shape, **_box(index))
+    if out is not local:
+        local.copy_(out)
+    finish(local)
+
+
+def _write_block(block: _Block, shape: tuple, write):
+    """Fill block.local with the global tensor at block.indices by
+    write(local, index): one call for a box (Shard, Replicate), or for rows
+    in any order over whole other dims (FSDP2's strided dim-0 shards); else
+    one per box of runs."""
     local, indices = block
     if local.is_meta or local.numel() == 0:
         return
     runs = [_runs(ix) for ix in indices]
     if all(len(r) == 1 for r in runs):
         whole = all(g == 0 and n == size for ((_, g, n),), size in zip(runs, shape))
-        _write(local, produce, None if whole else tuple(slice(g, g + n) for ((_, g, n),) in runs), dtype, finish)
+        write(local, None if whole else tuple(slice(g, g + n) for ((_, g, n),) in runs))
     elif all(len(r) == 1 for r in runs[1:]) and all(ix == range(n) for ix, n in zip(indices[1:], local.shape[1:])):
-        _write(local, produce, list(indices[0]), dtype, finish)
+        write(local, list(indices[0]))
     else:
         for box in itertools.product(*runs):
-            _write(local[tuple(slice(l, l + n) for l, _, n in box)], produce,
-                   tuple(slice(g, g + n) for _, g, n in box), dtype, finish)
+            write(local[tuple(slice(l, l + n) for l, _, n in box)], tuple(slice(g, g + n) for _, g, n in box))
+
+
+def _device_normal_matrix(shape: tuple, seed: int, stream: int, device: torch.device) -> torch.Tensor:
+    """The float64 N(0, 1) matrix of shape that fastinit.orthogonal factors,
+    made by the device kernels on device (the C core's bits)."""
+    normal = prepare("normal", shape, dtype=np.float64)
+    return _device_launch().fill(torch.empty(shape, dtype=torch.float64, device=device), normal.core, seed, stream,
+                                 shape=shape)
+
+
+def _device_orthogonal(prepared, seed: int, stream: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """The whole orthogonal tensor on device, as fastinit.orthogonal makes
+    it: QR (torch.linalg.qr) of the device-made normal matrix, the sign of
+    diag(R), times gain, rounded through the compute dtype."""
+    shape = prepared.shape
+    rows, cols = shape[0], math.prod(shape[1:])
+    z = _device_normal_matrix((rows, cols) if rows >= cols else (cols, rows), seed, stream, device)
+    q, r = torch.linalg.qr(z)
+    d = torch.sign(torch.diagonal(r))
+    q *= torch.where(d == 0, 1.0, d)
+    full = (q if rows >= cols else q.T).reshape(shape) * prepared.distribution.gain
+    return full.to(torch.float64 if dtype == torch.float64 else torch.float32).to(dtype)
 
 
 # ---------------------------------------------------------------- one fill
@@ -246,11 +369,13 @@ def _write_block(block: _Block, shape: tuple, produce, dtype: np.dtype, finish):
 def fill_tensor(tensor, name_or_spec, generator, seed, stream, **options):
     """Fill tensor (a tensor, DTensor, ShardedTensor or fill_block's block)
     with the initializer ``name_or_spec`` (a name or a fastinit._spec entry)
-    and ``options``, prepared for the global shape. Everything is validated
-    (prepare) before the first write. Without ml_dtypes a bfloat16 tensor
-    gets the float32 values, rounded by copy_ and clamped into the bfloat16
-    bounds (Prepared.rounded_to_bfloat16). Orthogonal, which cannot generate
-    a block alone, is generated whole once and each block sliced from it."""
+    and ``options``, prepared for the global shape, by the backend
+    backend_for picks for its device. Everything is validated (prepare)
+    before the first write. Without ml_dtypes a bfloat16 tensor gets the
+    float32 values, rounded (by copy_ or the device kernels) and clamped
+    into the bfloat16 bounds (Prepared.rounded_to_bfloat16). Orthogonal,
+    which cannot generate a block alone, is generated whole once and each
+    block sliced from it."""
     target = _target(tensor)
     if all(b.local.is_meta for b in target.blocks):  # no storage: nothing to fill, nothing to draw
         _checks.check_uint64("stream", stream)
@@ -263,6 +388,8 @@ def fill_tensor(tensor, name_or_spec, generator, seed, stream, **options):
     if torch_dtype == torch.bfloat16 and dtype.name != "bfloat16":
         prepared, clamp = prepared.rounded_to_bfloat16()
     finish = (lambda local: None) if clamp is None else (lambda local: local.clamp_(*clamp))
+    device = target.blocks[0].local.device if target.blocks else torch.device("cpu")
+    on_device = backend_for(device) == "triton"
     key = [0 if seed is None else seed]  # the drawn seed replaces 0 before the first write
     whole = []
 
@@ -277,17 +404,31 @@ def fill_tensor(tensor, name_or_spec, generator, seed, stream, **options):
         out[...] = block
         return out
 
+    def write_on_device(local, index):
+        if not prepared.whole_array:
+            return _write_on_device(local, _device_launch(), prepared.core, (key[0], stream), target.shape, index,
+                                    finish)
+        if not whole:
+            whole.append(_device_orthogonal(prepared, key[0], stream, local.device, local.dtype))
+        local.copy_(whole[0] if index is None else whole[0][index])
+
+    def direct(local):
+        if on_device:
+            return not prepared.whole_array and _device_direct(local)
+        return _direct(local, dtype)
+
     with torch.no_grad():
         for block in target.blocks:
             # the direct write announced; a copy_ is PyTorch's own write, but
             # an inference tensor outside inference_mode is refused now,
             # before the seed is drawn
-            if _direct(block.local, dtype) or (block.local.is_inference() and not torch.is_inference_mode_enabled()):
+            if direct(block.local) or (block.local.is_inference() and not torch.is_inference_mode_enabled()):
                 _announce_inplace(block.local)
         if seed is None:
             key[0] = draw_seed(generator)
         for block in target.blocks:
-            _write_block(block, target.shape, produce, dtype, finish)
+            _write_block(block, target.shape, write_on_device if on_device else
+                         lambda local, index: _write(local, produce, index, dtype, finish))
         if target.wrapper is not None and target.blocks:
             torch.autograd.graph.increment_version(target.wrapper)
     return tensor

@@ -28,11 +28,14 @@ fill) and is refused where PyTorch refuses an in-place write (an inference
 tensor outside ``inference_mode``, a view whose base was modified, ...).
 CPU tensors that are contiguous and of a dtype fastinit generates (float32,
 float64, float16, and bfloat16 when ml_dtypes is installed) are filled
-through a zero-copy NumPy view; any other float tensor (another device,
-non-contiguous, bfloat16 without ml_dtypes) is generated on the CPU and
-copied in with ``Tensor.copy_``. The values are the same either way: without
-ml_dtypes a bfloat16 tensor gets the float32 kernel's values rounded by
-``copy_`` and then capped below ``high`` (uniform) or clamped into ``[a, b]``
+through a zero-copy NumPy view; any other float CPU tensor (non-contiguous,
+bfloat16 without ml_dtypes) is generated on the CPU and copied in with
+``Tensor.copy_``. CUDA tensors are written in place on the device by
+fastinit's Triton kernels (``FASTINIT_TORCH_BACKEND=auto|c|triton``, see
+docs/torch.md; without Triton: generated on the CPU and copied, with one
+warning). The values are the same every way: without ml_dtypes a bfloat16
+tensor gets the float32 kernel's values rounded (by ``copy_`` or the device
+kernels) and then capped below ``high`` (uniform) or clamped into ``[a, b]``
 (truncated normal) in bfloat16, which are the core's bfloat16 bits. Meta
 tensors are left as they are, as PyTorch does.
 

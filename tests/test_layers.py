@@ -82,6 +82,17 @@ def test_compiled_core_imports_nothing_of_the_package():
     assert layer_table()["_core"] == set()
 
 
+def test_device_package_imports_nothing_of_fastinit_outside_it():
+    """fastinit/device (the Triton kernels) sits below every adapter: only
+    relative imports of its own modules, never _torch_fill or torch.py."""
+    for path in (PACKAGE / "device").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 1 if node.level else node.module.split(".")[0] != "fastinit", (path, node.module)
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.split(".")[0] == "fastinit" for a in node.names), path
+
+
 def test_the_check_fails_on_a_forbidden_edge(tmp_path, monkeypatch):
     """The checker itself sees an adapter importing the runner."""
     monkeypatch.setattr(ast, "parse", lambda text, _parse=ast.parse: _parse(text + "\nfrom fastinit import _plan\n"))

@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 stats = pytest.importorskip("scipy.stats")
 import fastinit  # noqa: E402
 import fastinit.torch as fi  # noqa: E402
+from support.torch_cases import ADAPTER_CORE, CONSTANT_CASES, bf16_calls, inplace_cases, inplace_outcome  # noqa: E402
 from torch import nn  # noqa: E402
 
 SHAPES = [(256, 128), (64, 32, 3, 3), (1000, 10)]
@@ -215,38 +216,6 @@ def test_import_fastinit_does_not_import_torch():
 
 # ---------------------------------------------------------------- in-place writes
 
-def _inplace_cases():
-    """Tensors in the states PyTorch's in-place checks tell apart:
-    name -> (tensor, run inside inference_mode)."""
-    cases = {"leaf requiring grad": (torch.randn(4, 3, requires_grad=True), False),
-             "non-leaf": (torch.randn(4, 3, requires_grad=True) * 2, False),
-             "view of a leaf": (torch.randn(4, 3, requires_grad=True)[1:], False),
-             "output of unbind": (torch.randn(2, 4, 3, requires_grad=True).mul(2).unbind(0)[1], False),
-             "non-contiguous leaf": (torch.randn(3, 4, requires_grad=True).T, False),
-             "normal tensor in inference_mode": (torch.empty(4, 3), True),
-             "expanded (overlapping)": (torch.empty(1, 3).expand(4, 3), False)}
-    with torch.no_grad():
-        cases["view made under no_grad"] = (torch.randn(4, 3, requires_grad=True)[1:], False)
-    with torch.inference_mode():
-        cases["inference tensor outside inference_mode"] = (torch.empty(4, 3), False)
-        cases["inference tensor in inference_mode"] = (torch.empty(4, 3), True)
-    return cases
-
-
-def _inplace_outcome(fill, tensor, in_inference_mode):
-    import contextlib
-    with torch.inference_mode() if in_inference_mode else contextlib.nullcontext():
-        try:
-            fill(tensor)
-        except RuntimeError as e:
-            return "refused", str(e)
-    try:  # an in-place write into a multi-output view invalidates its grad_fn
-        grad_fn = type(tensor.grad_fn).__name__
-    except RuntimeError as e:
-        grad_fn = str(e)
-    return "filled", tensor.is_inference() or tensor._version > 0, grad_fn
-
-
 # every function of the module -> the torch.nn.init write it is checked
 # against (PyTorch has no LeCun: its kaiming with gain 1 is the same write)
 INPLACE_COUNTERPARTS = {name: getattr(nn.init, name) for name in fi.__all__[:8]}
@@ -259,7 +228,7 @@ def _whole_block(name):
     return lambda t: fi.fill_block(getattr(fi, name), t, tuple(t.shape), (0,) * t.dim(), seed=0)
 
 
-@pytest.mark.parametrize("case", list(_inplace_cases()))
+@pytest.mark.parametrize("case", list(inplace_cases()))
 @pytest.mark.parametrize("through", ["direct", "fill_block"])
 @pytest.mark.parametrize("name", list(INPLACE_COUNTERPARTS))
 def test_inplace_write_checks_equal_pytorch(name, through, case):
@@ -269,8 +238,8 @@ def test_inplace_write_checks_equal_pytorch(name, through, case):
     same grad_fn afterwards as torch.nn.init (its orthogonal_ bumps twice,
     once is enough)."""
     fill = (lambda t: getattr(fi, name)(t, seed=0)) if through == "direct" else _whole_block(name)
-    ours = _inplace_outcome(fill, *_inplace_cases()[case])
-    theirs = _inplace_outcome(INPLACE_COUNTERPARTS[name], *_inplace_cases()[case])
+    ours = inplace_outcome(fill, *inplace_cases()[case])
+    theirs = inplace_outcome(INPLACE_COUNTERPARTS[name], *inplace_cases()[case])
     assert ours == theirs
 
 
@@ -311,22 +280,6 @@ def test_bad_argument_leaves_version_counter():
 
 
 # ---------------------------------------------------------------- edge cases next to PyTorch
-
-# (description, fastinit.torch call, torch.nn.init call) on a fresh tensor
-CONSTANT_CASES = [
-    ("uniform_ a == b", lambda m, t: m.uniform_(t, 1.5, 1.5)),
-    ("uniform_ a == b negative", lambda m, t: m.uniform_(t, -3.0, -3.0)),
-    ("normal_ std 0", lambda m, t: m.normal_(t, 2.5, 0.0)),
-    ("normal_ std 0 mean 0", lambda m, t: m.normal_(t, 0.0, 0.0)),
-    ("trunc_normal_ a == b", lambda m, t: m.trunc_normal_(t, 0.0, 1.0, 0.5, 0.5)),
-    ("trunc_normal_ a == b away from mean", lambda m, t: m.trunc_normal_(t, 0.0, 1.0, 1.25, 1.25)),
-    ("xavier_uniform_ gain 0", lambda m, t: m.xavier_uniform_(t, gain=0)),
-    ("xavier_normal_ gain 0", lambda m, t: m.xavier_normal_(t, gain=0.0)),
-    ("orthogonal_ gain 0", lambda m, t: m.orthogonal_(t, gain=0)),
-    ("zero-element xavier_uniform_", lambda m, t: m.xavier_uniform_(t[:0])),
-    ("zero-element orthogonal_", lambda m, t: m.orthogonal_(t[:, :0])),
-]
-
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CONSTANT_CASES, ids=[c[0] for c in CONSTANT_CASES])
@@ -371,23 +324,6 @@ def test_parameters_pytorch_refuses_are_refused(case):
 
 # ---------------------------------------------------------------- the adapter is the core
 
-# (fastinit.torch function, kwargs, core function, core kwargs): the core call
-# each function must equal bit for bit, for every function of the module
-ADAPTER_CORE = [
-    (fi.uniform_, dict(a=-0.5, b=2.0), fastinit.uniform, dict(low=-0.5, high=2.0)),
-    (fi.normal_, dict(mean=1.0, std=0.5), fastinit.normal, dict(mean=1.0, std=0.5)),
-    (fi.trunc_normal_, dict(mean=0.1, std=0.7, a=-0.5, b=1.0), fastinit.truncated_normal,
-     dict(mean=0.1, std=0.7, a=-0.5, b=1.0)),
-    (fi.xavier_uniform_, dict(gain=1.7), fastinit.glorot_uniform, dict(gain=1.7, layout="torch")),
-    (fi.xavier_normal_, dict(gain=0.6), fastinit.glorot_normal, dict(gain=0.6, layout="torch")),
-    (fi.kaiming_uniform_, dict(a=math.sqrt(5)), fastinit.he_uniform,
-     dict(a=math.sqrt(5), nonlinearity="leaky_relu", layout="torch")),
-    (fi.kaiming_normal_, dict(mode="fan_out", nonlinearity="tanh"), fastinit.he_normal,
-     dict(mode="fan_out", nonlinearity="tanh", layout="torch")),
-    (fi.lecun_uniform_, dict(), fastinit.lecun_uniform, dict(layout="torch")),
-    (fi.lecun_normal_, dict(), fastinit.lecun_normal, dict(layout="torch")),
-    (fi.orthogonal_, dict(gain=2.0), fastinit.orthogonal, dict(gain=2.0)),
-]
 NP_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
 
 
@@ -464,19 +400,8 @@ def hide_ml_dtypes(monkeypatch):
     monkeypatch.setitem(sys.modules, "ml_dtypes", None)
 
 
-def _bf16_calls():
-    """(function, kwargs) with bounds on both sides of bfloat16 values."""
-    calls = [(case[0], case[1]) for case in ADAPTER_CORE]
-    for low, high in ((0.0, 1.0), (-0.3, 0.3), (0.1, 0.30078125), (-1.0, -0.5), (1.0, 1.001), (1e-3, 1.0001e-3),
-                      (-7.0, 3e4), (2.0, 2.0)):
-        calls.append((fi.uniform_, dict(a=low, b=high)))
-    for a, b in ((-0.3, 0.3), (0.30078125, 0.9), (-2.0, 2.0), (1.3, 1.32), (-np.inf, 0.1), (0.5, 0.5)):
-        calls.append((fi.trunc_normal_, dict(mean=0.2, std=0.5, a=a, b=b)))
-    return calls
-
-
 @pytest.mark.parametrize("layout", ["contiguous", "transposed"])
-@pytest.mark.parametrize("call", _bf16_calls(), ids=lambda c: f"{c[0].__name__}-{c[1]}")
+@pytest.mark.parametrize("call", bf16_calls(), ids=lambda c: f"{c[0].__name__}-{c[1]}")
 def test_bfloat16_without_ml_dtypes_equals_the_core(call, layout, monkeypatch):
     """Without ml_dtypes, bfloat16 is generated in float32, rounded by copy_
     and capped/clamped: the same bits as the core's bfloat16 (ml_dtypes)."""

@@ -6,7 +6,8 @@ fully_shard), materialized with to_empty: every parameter's full_tensor()
 equals the single-process init_module result bit for bit. Padding rows
 (Embedding and EmbeddingBag, a negative padding_idx, a table sharded on its
 columns under TP, a tiny Hugging Face Llama's pad token under FSDP2) are
-zeroed in the shards that hold them. The spawn runs
+zeroed in the shards that hold them; one case fills through the device
+kernels (Triton's interpreter). The spawn runs
 every case (tests/support/module_worker.py); each case is a test here."""
 import importlib.util
 from pathlib import Path
@@ -21,6 +22,7 @@ from support.gloo_ranks import assert_case, assert_every_case_ran, run_ranks  # 
 
 WORLD = 4
 HAS_TRANSFORMERS = importlib.util.find_spec("transformers") is not None
+HAS_TRITON = importlib.util.find_spec("triton") is not None
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,7 @@ def test_every_case_ran(ranks):
     for rank in ranks:
         # 3 models x 5 configurations x every parameter, the padding rows in
         # each Padded configuration, and a tiny Hugging Face Llama with a pad
-        # token on 2 and 4 ranks
+        # token on 2 and 4 ranks, the Transformer's 32 parameters on the
+        # device kernels and that they wrote
         assert sum(r["checks"] for name, r in rank.cases.items() if name != "placements made") == \
-            250 + 5 + 24 * HAS_TRANSFORMERS, rank.cases
+            250 + 5 + 24 * HAS_TRANSFORMERS + 33 * HAS_TRITON, rank.cases

@@ -6,21 +6,30 @@ every parameter's full_tensor() with the single-process init_module result,
 bit for bit. Reports each case (a model in one configuration) as a JSON
 line: the checks run and the failures.
 
+One case runs fastinit.torch on the device kernels (FASTINIT_TORCH_BACKEND=
+triton, set for that case only; Triton runs its interpreter): the same bits.
+
 Usage: python module_worker.py RANK WORLD PORT
 """
 import functools
+import importlib.util
+import os
 import sys
 
-import torch
-import torch.distributed as dist
-from torch import nn
-from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.fsdp import fully_shard
-from torch.distributed.tensor import DTensor
-from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+# the device-kernel case runs in Triton's interpreter: set before anything
+# (torch.distributed included) imports Triton
+os.environ.setdefault("TRITON_INTERPRET", "1")
 
-import fastinit.torch as fi
-from support.gloo_ranks import run_cases
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.distributed.device_mesh import init_device_mesh  # noqa: E402
+from torch.distributed.fsdp import fully_shard  # noqa: E402
+from torch.distributed.tensor import DTensor  # noqa: E402
+from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module  # noqa: E402
+
+import fastinit.torch as fi  # noqa: E402
+from support.gloo_ranks import run_cases  # noqa: E402
 
 SEED = 2**33 + 5
 
@@ -161,6 +170,23 @@ def check_config(checks, build, config, placements):
                                                   and (model.bag.weight.full_tensor()[-2] == 0).all()))
 
 
+def check_device_backend(checks, placements):
+    """The (2, 2) FSDP x TP Transformer (Shard and _StridedShard rows)
+    filled by the device kernels equals the single-process C-backend
+    reference, and the kernels did the writing."""
+    reference(Transformer)  # made by the C backend
+    os.environ["FASTINIT_TORCH_BACKEND"] = "triton"
+    from fastinit.device import launch
+    launches, fill = [], launch.fill
+    launch.fill = lambda *args, **kwargs: launches.append(1) or fill(*args, **kwargs)
+    try:
+        check_config(checks, Transformer, "(2, 2) FSDP x TP", placements)
+    finally:
+        del os.environ["FASTINIT_TORCH_BACKEND"]
+        launch.fill = fill
+    checks.true("the device kernels wrote the shards", len(launches) > 0)
+
+
 def cases(world=4):
     """The named cases, in order (the test parametrizes over the names)."""
     placements = set()
@@ -175,6 +201,9 @@ def cases(world=4):
         named.update({f"tiny_llama, {config}": functools.partial(check_config, build=tiny_llama, config=config,
                                                                  placements=placements)
                       for config in ("2 ranks", "4 ranks")})
+    if importlib.util.find_spec("triton") is not None:
+        named["Transformer, (2, 2) FSDP x TP, device kernels"] = functools.partial(check_device_backend,
+                                                                                    placements=placements)
     # the configurations above made DTensors of the placements FSDP2 and TP use
     named["placements made"] = lambda checks: checks.true(f"placements: {sorted(placements)}", {
         "(Shard(dim=0),)", "(_StridedShard(dim=0, sf=2), Shard(dim=0))", "(Shard(dim=0), Shard(dim=1))"}
