@@ -108,7 +108,7 @@ MUTANTS = [
            "    (void)pool_before_fork, (void)pool_after_fork_parent, (void)pool_after_fork_child;\n",
            ("tests/test_concurrency.py::test_forked_child_makes_its_own_pool",)),
     Mutant("pool-spins-when-idle", "an idle worker pool sleeps (no busy waiting)",
-           "fastinit/src/fill.c", "#define SPIN_NS 3000000\n", "#define SPIN_NS 100000000000u\n",
+           "fastinit/src/fill.c", "#define SPIN_NS 1000000\n", "#define SPIN_NS 100000000000u\n",
            ("tests/test_concurrency.py::test_idle_pool_sleeps",)),
     Mutant("far-tail-coefficient", "truncated-normal far tail (s > 5) within 8 ulp (float64)",
            "fastinit/src/transforms.h", "6.65790464350110377720e+0}", "6.65790464350117377720e+0}",
