@@ -19,7 +19,8 @@ import fastinit
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(fastinit.__path__, "fastinit.") if m.name != "fastinit.__main__")
 # modules whose framework is an optional extra
-EXTRAS = {"fastinit.torch": "torch", "fastinit._torch_module": "torch", "fastinit.dask": "dask",
+EXTRAS = {"fastinit.torch": "torch", "fastinit._torch_fill": "torch", "fastinit._torch_module": "torch",
+          "fastinit.dask": "dask",
           "fastinit.jax": "jax", "fastinit.keras": "keras"}
 
 
